@@ -1,0 +1,13 @@
+"""Environments of sb3-behave."""
+
+from sb3_behave.envs.flappy_bird import FlappyBirdEnv, FlappyBirdExpert
+
+__all__ = ["FlappyBirdEnv", "FlappyBirdExpert", "FlappyBirdVecEnv"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "FlappyBirdVecEnv":
+        from sb3_behave.envs.flappy_bird.vec_env import FlappyBirdVecEnv
+
+        return FlappyBirdVecEnv
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,41 @@
+import subprocess
+import sys
+
+from sb3_behave.cli import main
+
+
+def test_help_explains_the_commands(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "quickstart" in out and "bench env" in out
+
+
+def test_bench_env_prints_its_table(capsys, tmp_path):
+    table = tmp_path / "table.md"
+    assert main(["bench", "env", "--seconds", "0.05", "--repeats", "1", "--n-envs", "16", "--markdown-out", str(table)]) == 0
+    out = capsys.readouterr().out
+    assert "| features | FlappyBirdVecEnv | 16 |" in out
+    assert "| lidar | flappy-bird-gymnasium | 1 |" in out  # the peer, installed by the bench extra
+    assert table.read_text().startswith("| observation |")
+
+
+def test_quickstart_runs_and_says_where_things_went(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sb3_behave.cli",
+            "quickstart",
+            "--out",
+            str(tmp_path),
+            "--episodes",
+            "1",
+            "--max-steps",
+            "300",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert str(tmp_path / "flappy_bird.png") in out
+    assert (tmp_path / "flappy_bird.png").stat().st_size > 1000

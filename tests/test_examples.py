@@ -1,0 +1,23 @@
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name, *args, cwd):
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_flappy_bird_expert_example(tmp_path):
+    out = run_example("flappy_bird_expert.py", "--episodes", "1", "--max-steps", "400", "--out", "frame.png", cwd=tmp_path)
+    assert "episode 0: 8 pipes, time limit" in out  # 400 frames: the first pipe comes at frame ~110
+    assert (tmp_path / "frame.png").exists()
+
+
+def test_ppo_flappy_vec_env_example(tmp_path):
+    out = run_example("ppo_flappy_vec_env.py", "--timesteps", "2048", "--n-envs", "4", cwd=tmp_path)
+    assert "mean return over 4 evaluation episodes" in out
+    assert any((tmp_path / "runs" / "tensorboard").rglob("events.out.tfevents.*"))
