@@ -11,10 +11,103 @@ DESCRIPTION = """\
 sb3-behave: learn behaviours from demonstrations and from rewards with Stable-Baselines3.
 
 Commands:
-  quickstart   the end-to-end story: the scripted expert plays Flappy Bird (more steps come
-               with each release: demonstrations, BC warm start, fine-tuning, landscapes)
-  bench env    steps per second of the Flappy Bird env against flappy-bird-gymnasium
+  quickstart     the end-to-end story: the scripted expert plays Flappy Bird, poor and strong
+                 demonstrations are recorded (more steps come: BC warm start, fine-tuning, landscapes)
+  play           play an env with the keyboard in a window, recording your demonstrations
+  record-demos   let a program play (scripted expert, random, a trained agent) and record it
+  demos info     what a demonstration folder holds
+  demos export   write demonstrations in the imitation library's own format
+  bench env      steps per second of the Flappy Bird env against flappy-bird-gymnasium
+
+Run `sb3-behave COMMAND --help` for the options of a command.
 """
+
+
+def _parse_env_kwargs(pairs: Sequence[str] | None) -> dict:
+    """``["obs_type=lidar", "score_limit=10"]`` -> ``{"obs_type": "lidar", "score_limit": 10}``."""
+    import json
+
+    kwargs = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--env-kwargs: {pair!r} is not KEY=VALUE (example: obs_type=lidar)")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+def _cmd_play(args: argparse.Namespace) -> int:
+    from sb3_behave.demos.play import play
+
+    summaries = play(
+        args.env,
+        record=args.record,
+        player=args.player,
+        episodes=args.episodes,
+        speed=args.speed,
+        seed=args.seed,
+        keys=args.keys,
+        env_kwargs=_parse_env_kwargs(args.env_kwargs),
+        max_episode_steps=args.max_episode_steps,
+        skill=args.skill,
+    )
+    if args.record is not None:
+        print(f"{len(summaries)} episode(s) recorded in {args.record}")
+    return 0
+
+
+def _cmd_record_demos(args: argparse.Namespace) -> int:
+    from sb3_behave.demos import load_episodes, record_demonstrations, summarize
+
+    files = record_demonstrations(
+        args.env,
+        args.out,
+        args.episodes,
+        expert=args.expert,
+        epsilon=args.epsilon,
+        skill=args.skill,
+        algo=args.algo,
+        seed=args.seed,
+        env_kwargs=_parse_env_kwargs(args.env_kwargs),
+        max_episode_steps=args.max_episode_steps,
+        player=args.player,
+    )
+    summary = summarize(load_episodes(files))
+    print(f"{len(files)} episode(s) recorded in {args.out}")
+    _print_stats(summary)
+    return 0
+
+
+def _print_stats(summary: dict) -> None:
+    for key in ("score", "return", "length"):
+        stats = summary.get(key)
+        if stats is not None:
+            print(f"  {key:<12} mean {stats['mean']:.2f}   min {stats['min']:.2f}   max {stats['max']:.2f}")
+
+
+def _cmd_demos_info(args: argparse.Namespace) -> int:
+    from sb3_behave.demos import load_episodes, summarize
+
+    summary = summarize(load_episodes(args.paths, env=args.env))
+    print(f"episodes     {summary['episodes']} ({summary['terminated']} ended by a termination)")
+    print(f"transitions  {summary['transitions']}")
+    _print_stats(summary)
+    for key in ("envs", "players", "skills"):
+        counts = ", ".join(f"{name} ({n})" for name, n in summary[key].items())
+        print(f"  {key:<12} {counts}")
+    return 0
+
+
+def _cmd_demos_export(args: argparse.Namespace) -> int:
+    from sb3_behave.demos import load_demonstrations, save_demonstrations
+
+    trajectories = load_demonstrations(args.paths, env=args.env)
+    save_demonstrations(trajectories, args.out)
+    print(f"{len(trajectories)} trajectories written in imitation's format to {args.out}")
+    return 0
 
 
 def _cmd_quickstart(args: argparse.Namespace) -> int:
@@ -60,13 +153,80 @@ def build_parser() -> argparse.ArgumentParser:
     quick = commands.add_parser(
         "quickstart",
         help="the end-to-end story of the package in one run",
-        description="Play Flappy Bird with the scripted expert and save a frame; prints where everything went.",
+        description=(
+            "Play Flappy Bird with the scripted expert and save a frame, then record poor and strong "
+            "demonstration sets; prints where everything went."
+        ),
     )
     quick.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="output folder (default: %(default)s)")
     quick.add_argument("--episodes", type=int, default=3, help="expert episodes to play (default: %(default)s)")
     quick.add_argument("--seed", type=int, default=0, help="seed of everything (default: %(default)s)")
     quick.add_argument("--max-steps", type=int, default=2_000, help="frames per episode at most (default: %(default)s)")
     quick.set_defaults(func=_cmd_quickstart)
+
+    play = commands.add_parser(
+        "play",
+        help="play with the keyboard, recording demonstrations",
+        description=(
+            "Play an env in a pygame window and record every finished episode. Flappy Bird: SPACE or UP "
+            "to flap. CartPole-v1, MountainCar-v0, Acrobot-v1, LunarLander-v2: the arrow keys. "
+            "P pauses, ESC quits (the episode in progress is then not saved)."
+        ),
+    )
+    play.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
+    play.add_argument("--record", type=Path, default=None, help="demonstration folder to add your episodes to")
+    play.add_argument("--player", default=None, help="your name, saved with each episode (default: login name)")
+    play.add_argument("--skill", default=None, help="a skill label saved with each episode (poor, medium, strong...)")
+    play.add_argument("--episodes", type=int, default=None, help="stop after this many episodes (default: until ESC)")
+    play.add_argument("--speed", type=float, default=1.0, help="game speed: 0.5 plays at half speed (default: %(default)s)")
+    play.add_argument("--seed", type=int, default=None, help="seed of the first episode (default: random)")
+    play.add_argument("--keys", default=None, help="key map for other Discrete envs, e.g. 'left=0,right=1,default=0'")
+    play.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
+    play.add_argument("--max-episode-steps", type=int, default=None, help="override the env's time limit")
+    play.set_defaults(func=_cmd_play)
+
+    record = commands.add_parser(
+        "record-demos",
+        help="record demonstrations from a program",
+        description=(
+            "Let the scripted expert, random play or a trained agent (a model .zip or an RL Zoo run folder) play "
+            "and record the episodes. For Flappy Bird, --skill poor|medium|strong picks a demonstrator: "
+            + "; ".join(f"{name}: {preset.description}" for name, preset in _skill_presets().items())
+            + "."
+        ),
+    )
+    record.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
+    record.add_argument("--expert", default="scripted", help="scripted, random, a model .zip or a zoo run folder")
+    record.add_argument(
+        "--algo", default=None, help="algorithm of a model .zip (default ppo) or zoo folder (default: inferred)"
+    )
+    record.add_argument("--episodes", type=int, default=10, help="episodes to record (default: %(default)s)")
+    record.add_argument("--out", type=Path, required=True, help="demonstration folder (episodes are added)")
+    record.add_argument("--epsilon", type=float, default=None, help="probability of a random action at each step")
+    record.add_argument("--skill", choices=("poor", "medium", "strong"), default=None, help="Flappy Bird demonstrator preset")
+    record.add_argument("--player", default=None, help="name saved as the player (default: a description of the expert)")
+    record.add_argument("--seed", type=int, default=0, help="episode k is reset with seed + k (default: %(default)s)")
+    record.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
+    record.add_argument("--max-episode-steps", type=int, default=None, help="override the env's time limit")
+    record.set_defaults(func=_cmd_record_demos)
+
+    demos = commands.add_parser("demos", help="inspect and export demonstrations")
+    demos_commands = demos.add_subparsers(dest="demos_command", metavar="ACTION", required=True)
+    info = demos_commands.add_parser(
+        "info", help="what demonstration folders hold", description="Episodes, transitions, scores, returns, players."
+    )
+    info.add_argument("paths", nargs="+", type=Path, help="demo folders, episode files or imitation datasets")
+    info.add_argument("--env", default=None, help="also check the demonstrations against this env id")
+    info.set_defaults(func=_cmd_demos_info)
+    export = demos_commands.add_parser(
+        "export",
+        help="write demonstrations in imitation's format",
+        description="Load, check and write demonstrations with imitation.data.serialize.save.",
+    )
+    export.add_argument("paths", nargs="+", type=Path, help="demo folders or episode files")
+    export.add_argument("--out", type=Path, required=True, help="new folder for the imitation dataset")
+    export.add_argument("--env", default=None, help="also check the demonstrations against this env id")
+    export.set_defaults(func=_cmd_demos_export)
 
     bench = commands.add_parser("bench", help="benchmarks", description="Benchmarks whose tables go in benchmarks/README.md.")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True)
@@ -90,14 +250,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skill_presets() -> dict:
+    from sb3_behave.demos.record import SKILL_PRESETS
+
+    return SKILL_PRESETS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``sb3-behave`` command."""
+    """Entry point of the ``sb3-behave`` command.
+
+    Errors a user can act on (a bad file, value or option) print one line and exit with 2;
+    set ``SB3_BEHAVE_DEBUG=1`` for the traceback.
+    """
+    import os
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as error:  # DemonstrationError is a ValueError
+        if os.environ.get("SB3_BEHAVE_DEBUG"):
+            raise
+        print(f"sb3-behave: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -56,6 +56,29 @@ def save_png(frame: np.ndarray, path: Path) -> Path:
     return path
 
 
+def record_demo_sets(out: Path, episodes: int, seed: int, max_steps: int) -> dict[str, dict]:
+    """Record poor and strong Flappy Bird demonstration sets into ``out/<skill>``; their summaries."""
+    from sb3_behave.demos import load_episodes, record_demonstrations, summarize
+
+    summaries = {}
+    for skill in ("poor", "strong"):
+        folder = out / skill
+        if folder.exists():  # a demo folder collects episodes: start the quickstart's afresh
+            for old in folder.glob("episode-*.npz"):
+                old.unlink()
+        record_demonstrations(
+            "sb3_behave/FlappyBird-v0",
+            folder,
+            episodes,
+            skill=skill,
+            seed=seed,
+            max_episode_steps=max_steps,
+            progress_bar=False,
+        )
+        summaries[skill] = summarize(load_episodes(folder))
+    return summaries
+
+
 def run(out: Path = Path("runs/quickstart"), episodes: int = 3, seed: int = 0, max_steps: int = 2_000) -> dict:
     """Run the quickstart and print where everything went.
 
@@ -67,9 +90,17 @@ def run(out: Path = Path("runs/quickstart"), episodes: int = 3, seed: int = 0, m
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"[1/1] The scripted expert plays {episodes} episodes of sb3_behave/FlappyBird-v0 (at most {max_steps} frames each)")
+    steps = 2
+    print(f"[1/{steps}] The scripted expert plays {episodes} episodes of Flappy Bird (at most {max_steps} frames each)")
     screenshot = out / "flappy_bird.png"
     scores = play_expert_episodes(episodes, seed, max_steps, screenshot)
     print(f"      scores: {scores} (mean {np.mean(scores):.1f} pipes)")
     print(f"      a frame of the first episode: {screenshot}")
-    return {"expert_scores": scores, "screenshot": str(screenshot)}
+    print(f"[2/{steps}] Recording demonstrations: {episodes} episodes of a poor player and of a strong one")
+    demos = record_demo_sets(out / "demos", episodes, seed, max_steps)
+    for skill, summary in demos.items():
+        print(
+            f"      {skill:<6} {summary['transitions']:>6} transitions, mean score {summary['score']['mean']:.1f}"
+            f"  -> {out / 'demos' / skill}  (sb3-behave demos info {out / 'demos' / skill})"
+        )
+    return {"expert_scores": scores, "screenshot": str(screenshot), "demos": {k: str(out / "demos" / k) for k in demos}}

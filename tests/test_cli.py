@@ -39,3 +39,5 @@ def test_quickstart_runs_and_says_where_things_went(tmp_path):
     ).stdout
     assert str(tmp_path / "flappy_bird.png") in out
     assert (tmp_path / "flappy_bird.png").stat().st_size > 1000
+    assert f"-> {tmp_path / 'demos' / 'strong'}" in out
+    assert len(list((tmp_path / "demos" / "poor").glob("episode-*.npz"))) == 1

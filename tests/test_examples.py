@@ -21,3 +21,9 @@ def test_ppo_flappy_vec_env_example(tmp_path):
     out = run_example("ppo_flappy_vec_env.py", "--timesteps", "2048", "--n-envs", "4", cwd=tmp_path)
     assert "mean return over 4 evaluation episodes" in out
     assert any((tmp_path / "runs" / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_record_demonstrations_example(tmp_path):
+    out = run_example("record_demonstrations.py", "--out", "d", "--episodes", "2", "--max-episode-steps", "300", cwd=tmp_path)
+    assert "poor: 2 episodes" in out and "strong: 2 episodes, 600 transitions" in out
+    assert "BC after one epoch on the strong demonstrations:" in out

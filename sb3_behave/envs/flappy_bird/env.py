@@ -56,7 +56,6 @@ class FlappyBirdEnv(gym.Env[np.ndarray, np.int64]):
         self.core = FlappyBirdCore(1)
         self._renderer: Any = None
         self._flap = np.zeros(1, dtype=bool)
-        self.overlay: str | None = None  #: extra text drawn on rendered frames (the play loop's HUD)
 
     @property
     def score(self) -> int:
@@ -99,7 +98,7 @@ class FlappyBirdEnv(gym.Env[np.ndarray, np.int64]):
             from sb3_behave.envs.flappy_bird.render import FlappyBirdRenderer
 
             self._renderer = FlappyBirdRenderer(self.render_mode, speed=self.render_speed)
-        return self._renderer.render(self.core, 0, self.overlay)
+        return self._renderer.render(self.core, 0)
 
     def close(self) -> None:
         if self._renderer is not None:

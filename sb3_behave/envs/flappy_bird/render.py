@@ -62,7 +62,6 @@ class FlappyBirdRenderer:
         self.surface = pygame.Surface((SCREEN_WIDTH, SCREEN_HEIGHT))
         self._background = self._draw_background()
         self._score_font = pygame.font.Font(None, 56)
-        self._small_font = pygame.font.Font(None, 22)
         self._window: Any = None
         self._clock: Any = None
 
@@ -79,12 +78,11 @@ class FlappyBirdRenderer:
             pygame.draw.rect(background, CITY, (i * 29, int(BASE_Y) - h, 26, h))
         return background
 
-    def draw(self, core: FlappyBirdCore, index: int = 0, overlay: str | None = None) -> Any:
+    def draw(self, core: FlappyBirdCore, index: int = 0) -> Any:
         """Draw the frame of bird ``index`` and return the surface.
 
         :param core: the simulation
         :param index: which bird
-        :param overlay: optional extra text drawn in the bottom-left corner
         """
         surface = self.surface
         surface.blit(self._background, (0, 0))
@@ -95,8 +93,6 @@ class FlappyBirdRenderer:
         rot = float(min(core.rot[index], PLAYER_ROT_THR))
         self._draw_bird(int(core.player_y[index]), rot, int(core.frame[index]))
         self._draw_text(str(int(core.score[index])), self._score_font, (SCREEN_WIDTH // 2, 60), center=True)
-        if overlay:
-            self._draw_text(overlay, self._small_font, (8, SCREEN_HEIGHT - 24))
         return surface
 
     def _draw_pipe(self, x: int, gap_top: int) -> None:
@@ -147,10 +143,10 @@ class FlappyBirdRenderer:
                 rect.topleft = (pos[0] + offset[0], pos[1] + offset[1])
             self.surface.blit(image, rect)
 
-    def render(self, core: FlappyBirdCore, index: int = 0, overlay: str | None = None) -> np.ndarray | None:
+    def render(self, core: FlappyBirdCore, index: int = 0) -> np.ndarray | None:
         """Draw, then show the window (``"human"``) or return an RGB array (``"rgb_array"``)."""
         pygame = self._pygame
-        surface = self.draw(core, index, overlay)
+        surface = self.draw(core, index)
         if self.render_mode == "rgb_array":
             return np.transpose(pygame.surfarray.array3d(surface), (1, 0, 2))
         if self._window is None:

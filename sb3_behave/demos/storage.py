@@ -1,0 +1,441 @@
+"""Demonstrations on disk: one file per episode, written atomically, read without running code.
+
+An episode file ``episode-<time>-<pid>.npz`` is a numpy ``.npz`` archive of plain arrays:
+``obs`` (T + 1 observations), ``acts`` (T actions), ``rews`` (T rewards), ``terminal`` (a bool:
+the episode ended by a real termination, not a time limit) and ``metadata`` (a JSON string: env
+id and kwargs, seed, score, return, length, player, skill label, timestamp, package version).
+It is read with ``allow_pickle=False``: a file that holds pickled objects is refused.
+
+:func:`load_demonstrations` also reads the formats of the ``imitation`` library (a saved
+``datasets`` folder, or the older ``.npz``) without decoding their jsonpickled ``infos``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
+
+import numpy as np
+from imitation.data.types import TrajectoryWithRew
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+EPISODE_PATTERN = "episode-*.npz"
+FORMAT = "sb3-behave-episode"
+FORMAT_VERSION = 1
+_ARRAYS = ("obs", "acts", "rews", "terminal", "metadata")
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class DemonstrationError(ValueError):
+    """A demonstration file or folder that cannot be used; the message names it and the problem."""
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One demonstration episode with where it came from.
+
+    :param trajectory: the transitions, in imitation's type
+    :param metadata: what was recorded with it (empty for imitation's formats)
+    :param source: the file (or ``folder[index]``) it was read from
+    """
+
+    trajectory: TrajectoryWithRew
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+
+# --------------------------------------------------------------------------- writing
+def json_safe(value: Any) -> Any:
+    """``value`` as plain JSON data (tuples become lists, anything unknown its ``repr``)."""
+    return json.loads(json.dumps(value, default=repr))
+
+
+#: Env kwargs that change how an episode is shown, not what happens in it: not compared.
+DISPLAY_KWARGS = frozenset({"render_mode", "render_speed"})
+
+
+def env_kwargs(spec: Any) -> dict[str, Any]:
+    """The kwargs of an env spec that shape its episodes, as plain JSON data."""
+    if spec is None:
+        return {}
+    return json_safe({k: v for k, v in spec.kwargs.items() if k not in DISPLAY_KWARGS})
+
+
+def episode_metadata(env: gym.Env, **fields: Any) -> dict[str, Any]:
+    """Metadata of an episode of ``env``: env id, kwargs and time limit, plus ``fields``.
+
+    :param env: the env the episode was played in
+    :param fields: more entries (seed, score, player, skill, ...)
+    """
+    from sb3_behave import __version__
+
+    spec = env.spec
+    return json_safe(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "env_id": spec.id if spec is not None else type(env.unwrapped).__name__,
+            "env_kwargs": env_kwargs(spec),
+            "max_episode_steps": spec.max_episode_steps if spec is not None else None,
+            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "sb3_behave_version": __version__,
+            **fields,
+        }
+    )
+
+
+def write_episode(folder: PathLike, trajectory: TrajectoryWithRew, metadata: dict[str, Any]) -> Path:
+    """Write one episode into ``folder`` atomically (a temporary file, then a rename).
+
+    A crash at any moment leaves either the complete file or no episode file at all (at most a
+    hidden ``.episode-*.tmp`` file, which loaders ignore).
+
+    :param folder: the demonstration folder (created if needed)
+    :param trajectory: the episode
+    :param metadata: JSON-serialisable metadata (see :func:`episode_metadata`)
+    :return: the path of the new file
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    final = folder / f"episode-{stamp}-{os.getpid()}.npz"
+    temporary = folder / f".{final.name}.tmp"
+    try:
+        with open(temporary, "wb") as f:
+            np.savez_compressed(
+                f,
+                obs=np.asarray(trajectory.obs),
+                acts=np.asarray(trajectory.acts),
+                rews=np.asarray(trajectory.rews),
+                terminal=np.asarray(bool(trajectory.terminal)),
+                metadata=np.asarray(json.dumps(json_safe(metadata))),
+            )
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, final)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return final
+
+
+def save_demonstrations(trajectories: Sequence[TrajectoryWithRew], path: PathLike) -> Path:
+    """Save trajectories in the ``imitation`` library's own format (``imitation.data.serialize``).
+
+    :param trajectories: what to save
+    :param path: the folder to create (it must not exist yet)
+    """
+    from imitation.data import serialize
+
+    path = Path(path)
+    if path.exists():
+        raise DemonstrationError(f"{path}: already exists; choose a new folder for the export")
+    if not trajectories:
+        raise DemonstrationError(f"{path}: nothing to export (no trajectories)")
+    serialize.save(path, list(trajectories))
+    return path
+
+
+# --------------------------------------------------------------------------- reading
+def _refused(path: Path) -> DemonstrationError:
+    return DemonstrationError(
+        f"{path}: refused: the file holds pickled Python objects, which could run code when loaded "
+        "(sb3-behave never unpickles demonstration files)"
+    )
+
+
+def _open_npz(path: Path) -> Any:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as error:
+        if "pickle" in str(error):
+            raise _refused(path) from None
+        raise DemonstrationError(f"{path}: not a numpy .npz archive ({error})") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise DemonstrationError(f"{path}: truncated or corrupt file ({type(error).__name__}: {error})") from None
+
+
+def _read_arrays(path: Path, data: Any, names: Iterable[str]) -> dict[str, np.ndarray]:
+    arrays = {}
+    for name in names:
+        try:
+            arrays[name] = data[name]
+        except ValueError as error:
+            if "pickle" in str(error):
+                raise _refused(path) from None
+            raise DemonstrationError(f"{path}: array {name!r} cannot be read ({error})") from None
+        except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
+            raise DemonstrationError(f"{path}: truncated or corrupt file ({type(error).__name__}: {error})") from None
+    return arrays
+
+
+def _make_trajectory(source: str, obs: np.ndarray, acts: np.ndarray, rews: np.ndarray, terminal: bool) -> TrajectoryWithRew:
+    for name, array in (("obs", obs), ("acts", acts), ("rews", rews)):
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+            raise DemonstrationError(f"{source}: {name} has dtype {array.dtype}, expected numbers")
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            bad = np.argwhere(~np.isfinite(array))[0]
+            raise DemonstrationError(f"{source}: {name} holds NaN or inf (first at index {tuple(int(i) for i in bad)})")
+    if len(acts) == 0:
+        raise DemonstrationError(f"{source}: empty episode (no actions)")
+    if len(obs) != len(acts) + 1 or len(rews) != len(acts):
+        raise DemonstrationError(
+            f"{source}: inconsistent lengths: {len(obs)} observations, {len(acts)} actions, {len(rews)} rewards "
+            "(expected one more observation than actions, one reward per action)"
+        )
+    return TrajectoryWithRew(obs=obs, acts=acts, infos=None, terminal=bool(terminal), rews=rews.astype(np.float32))
+
+
+def read_episode(path: PathLike) -> Episode:
+    """Read and check one sb3-behave episode file (never unpickles anything).
+
+    :param path: an ``episode-*.npz`` file
+    :raises DemonstrationError: if the file is missing, truncated, corrupt, holds pickled data or
+        holds arrays that do not make an episode
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DemonstrationError(f"{path}: no such file")
+    with _open_npz(path) as data:
+        missing = [name for name in _ARRAYS if name not in data.files]
+        if missing:
+            raise DemonstrationError(f"{path}: not an sb3-behave episode file: missing {', '.join(missing)}")
+        arrays = _read_arrays(path, data, _ARRAYS)
+    try:
+        metadata = json.loads(str(arrays["metadata"]))
+    except json.JSONDecodeError as error:
+        raise DemonstrationError(f"{path}: metadata is not valid JSON ({error})") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise DemonstrationError(f"{path}: metadata does not describe an sb3-behave episode (format {FORMAT!r})")
+    trajectory = _make_trajectory(str(path), arrays["obs"], arrays["acts"], arrays["rews"], bool(arrays["terminal"]))
+    return Episode(trajectory, metadata, str(path))
+
+
+def _read_imitation_dataset(folder: Path) -> list[Episode]:
+    """imitation's ``serialize.save`` folder, without its jsonpickled ``infos``."""
+    import datasets
+
+    try:
+        dataset = datasets.load_from_disk(str(folder))
+    except Exception as error:  # datasets raises many kinds of errors on damaged folders
+        raise DemonstrationError(f"{folder}: cannot read the imitation dataset ({type(error).__name__}: {error})") from None
+    if not isinstance(dataset, datasets.Dataset):
+        raise DemonstrationError(f"{folder}: expected one imitation dataset, found {type(dataset).__name__}")
+    missing = [name for name in ("obs", "acts", "terminal", "rews") if name not in dataset.column_names]
+    if missing:
+        raise DemonstrationError(f"{folder}: imitation dataset without {', '.join(missing)} (rewards are needed)")
+    columns = dataset.select_columns(["obs", "acts", "terminal", "rews"]).with_format("numpy")
+    episodes = []
+    for i in range(len(columns)):
+        row = columns[i]
+        source = f"{folder}[{i}]"
+        obs = np.stack(row["obs"]) if row["obs"].dtype == object else np.asarray(row["obs"])
+        acts = np.stack(row["acts"]) if row["acts"].dtype == object else np.asarray(row["acts"])
+        episodes.append(
+            Episode(_make_trajectory(source, obs, acts, np.asarray(row["rews"]), bool(row["terminal"])), {}, source)
+        )
+    return episodes
+
+
+def _read_imitation_npz(path: Path) -> list[Episode]:
+    """imitation's older ``.npz`` format; its pickled ``infos`` array is never touched."""
+    with _open_npz(path) as data:
+        missing = [name for name in ("obs", "acts", "terminal", "indices", "rews") if name not in data.files]
+        if missing:
+            raise DemonstrationError(
+                f"{path}: neither an sb3-behave episode nor imitation's .npz: missing {', '.join(missing)}"
+            )
+        arrays = _read_arrays(path, data, ("obs", "acts", "terminal", "indices", "rews"))
+    indices = arrays["indices"].astype(np.int64)
+    obs = np.split(arrays["obs"], indices + np.arange(len(indices)) + 1)
+    acts = np.split(arrays["acts"], indices)
+    rews = np.split(arrays["rews"], indices)
+    return [
+        Episode(_make_trajectory(f"{path}[{i}]", o, a, r, bool(t)), {}, f"{path}[{i}]")
+        for i, (o, a, r, t) in enumerate(zip(obs, acts, rews, arrays["terminal"]))
+    ]
+
+
+def read_episodes(path: PathLike) -> list[Episode]:
+    """All episodes at ``path``: an sb3-behave episode file or folder, or imitation's formats.
+
+    :param path: a file or a folder
+    :raises DemonstrationError: naming the path and the problem
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DemonstrationError(f"{path}: no such file or folder")
+    if path.is_dir():
+        files = sorted(path.glob(EPISODE_PATTERN))
+        if files:
+            return [read_episode(f) for f in files]
+        if (path / "dataset_info.json").exists() or (path / "state.json").exists():
+            return _read_imitation_dataset(path)
+        raise DemonstrationError(
+            f"{path}: no demonstrations: expected {EPISODE_PATTERN} files (sb3-behave) or a dataset saved by imitation"
+        )
+    if path.suffix in (".pkl", ".pickle"):
+        raise _refused(path)
+    if path.suffix != ".npz":
+        raise DemonstrationError(f"{path}: unknown demonstration file: expected an .npz file or a folder")
+    with _open_npz(path) as data:
+        ours = "metadata" in data.files
+    return [read_episode(path)] if ours else _read_imitation_npz(path)
+
+
+# --------------------------------------------------------------------------- checking
+def _describe_space(space: Any) -> str:
+    return f"{type(space).__name__}{getattr(space, 'shape', '')} {getattr(space, 'dtype', '')}".strip()
+
+
+def _check_against_spaces(episode: Episode, env_id: str, obs_space: Any, act_space: Any) -> None:
+    from gymnasium import spaces
+
+    source, obs, acts = episode.source, episode.trajectory.obs, episode.trajectory.acts
+    if isinstance(obs_space, spaces.Box):
+        if obs.shape[1:] != obs_space.shape or obs.dtype != obs_space.dtype:
+            raise DemonstrationError(
+                f"{source}: observations are {obs.shape[1:]} {obs.dtype}, but {env_id} has {_describe_space(obs_space)}"
+            )
+        tolerance = 1e-5 if np.issubdtype(obs.dtype, np.floating) else 0
+        outside = (obs < obs_space.low - tolerance) | (obs > obs_space.high + tolerance)
+        if outside.any():
+            step = int(np.argwhere(outside)[0][0])
+            raise DemonstrationError(f"{source}: observation {step} is outside the observation space of {env_id}")
+    if isinstance(act_space, spaces.Discrete):
+        if not (np.issubdtype(acts.dtype, np.integer) or np.all(np.mod(acts, 1) == 0)) or acts.shape[1:] not in ((), (1,)):
+            raise DemonstrationError(f"{source}: actions are {acts.shape[1:]} {acts.dtype}, but {env_id} has {act_space}")
+        bad = (acts < act_space.start) | (acts >= act_space.start + act_space.n)
+        if bad.any():
+            step = int(np.argwhere(bad)[0][0])
+            raise DemonstrationError(
+                f"{source}: action {step} is {acts.flat[step]}, outside {env_id}'s action space {act_space}"
+            )
+    elif isinstance(act_space, spaces.Box):
+        if acts.shape[1:] != act_space.shape:
+            raise DemonstrationError(f"{source}: actions are {acts.shape[1:]}, but {env_id} has {_describe_space(act_space)}")
+        bad = (acts < act_space.low - 1e-5) | (acts > act_space.high + 1e-5)
+        if bad.any():
+            step = int(np.argwhere(bad)[0][0])
+            raise DemonstrationError(f"{source}: action {step} is outside {env_id}'s action space {act_space}")
+
+
+def _env_description(env: Any) -> tuple[str | None, dict | None, Any, Any]:
+    """(env id, kwargs, observation space, action space) of an env, a VecEnv or an env id."""
+    import gymnasium as gym
+
+    if isinstance(env, str):
+        try:
+            made = gym.make(env)
+        except Exception as error:
+            raise DemonstrationError(f"cannot make env {env!r} to check the demonstrations against: {error}") from None
+        made.close()
+        return made.spec.id, env_kwargs(made.spec), made.observation_space, made.action_space
+    spec = getattr(env, "spec", None)
+    if spec is None and hasattr(env, "envs"):  # an SB3 DummyVecEnv
+        spec = getattr(env.envs[0], "spec", None)
+    env_id = spec.id if spec is not None else None
+    kwargs = env_kwargs(spec) if spec is not None else None
+    return env_id, kwargs, env.observation_space, env.action_space
+
+
+def check_episodes(episodes: Sequence[Episode], env: Any = None) -> None:
+    """Check that the episodes come from one env (id and kwargs), and from ``env`` if given.
+
+    :param episodes: episodes read by :func:`read_episodes`
+    :param env: an env, a VecEnv or an env id to check observations and actions against
+    :raises DemonstrationError: naming the first file at fault and what was expected
+    """
+    reference: Episode | None = None
+    for episode in episodes:
+        if not episode.metadata:
+            continue
+        if reference is None:
+            reference = episode
+            continue
+        for key in ("env_id", "env_kwargs"):
+            if episode.metadata.get(key) != reference.metadata.get(key):
+                raise DemonstrationError(
+                    f"{episode.source}: {key} is {episode.metadata.get(key)!r}, but {reference.source} has "
+                    f"{reference.metadata.get(key)!r}: demonstrations must come from one env"
+                )
+    if env is None:
+        return
+    env_id, kwargs, obs_space, act_space = _env_description(env)
+    name = env_id or "the env"
+    for episode in episodes:
+        meta = episode.metadata
+        if meta and env_id is not None and meta.get("env_id") != env_id:
+            raise DemonstrationError(f"{episode.source}: recorded in {meta.get('env_id')!r}, not in {env_id!r}")
+        if meta and kwargs is not None and meta.get("env_kwargs") != kwargs:
+            recorded = meta.get("env_kwargs") or {}
+            keys = sorted(k for k in set(recorded) | set(kwargs) if recorded.get(k) != kwargs.get(k))
+            raise DemonstrationError(
+                f"{episode.source}: recorded with env kwargs {recorded!r}, but the env has {kwargs!r} "
+                f"(differing: {', '.join(keys)})"
+            )
+        _check_against_spaces(episode, name, obs_space, act_space)
+
+
+def load_episodes(paths: PathLike | Sequence[PathLike], env: Any = None) -> list[Episode]:
+    """Read and check the episodes at one or several paths (see :func:`load_demonstrations`)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if not paths:
+        raise DemonstrationError("no demonstration paths given")
+    episodes = [episode for path in paths for episode in read_episodes(path)]
+    check_episodes(episodes, env)
+    return episodes
+
+
+def load_demonstrations(paths: PathLike | Sequence[PathLike], env: Any = None) -> list[TrajectoryWithRew]:
+    """Load demonstrations as imitation's ``TrajectoryWithRew``, checked and without running code.
+
+    :param paths: one or several sb3-behave demo folders or episode files, or datasets saved by
+        ``imitation`` (its ``datasets`` folder or older ``.npz``; their ``infos`` are dropped,
+        since decoding them would run jsonpickle on file content)
+    :param env: an env, VecEnv or env id: observations and actions must fit its spaces, and
+        episodes recorded by sb3-behave must come from the same env id and kwargs
+    :return: the trajectories, in the order of the paths and, within a folder, of recording
+    :raises DemonstrationError: a one-line message naming the file and the problem
+    """
+    return [episode.trajectory for episode in load_episodes(paths, env)]
+
+
+# --------------------------------------------------------------------------- summaries
+def summarize(episodes: Sequence[Episode]) -> dict[str, Any]:
+    """Counts and statistics of episodes, as printed by ``sb3-behave demos info``."""
+    returns = np.array([float(np.sum(e.trajectory.rews)) for e in episodes])
+    scores = [e.metadata["score"] for e in episodes if e.metadata.get("score") is not None]
+
+    def stats(values: Sequence[float]) -> dict[str, float] | None:
+        if len(values) == 0:
+            return None
+        return {"mean": float(np.mean(values)), "min": float(np.min(values)), "max": float(np.max(values))}
+
+    def tally(key: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for e in episodes:
+            value = str(e.metadata.get(key)) if e.metadata else "(imitation format)"
+            counts[value] = counts.get(value, 0) + 1
+        return counts
+
+    return {
+        "episodes": len(episodes),
+        "transitions": int(sum(len(e.trajectory) for e in episodes)),
+        "terminated": int(sum(e.trajectory.terminal for e in episodes)),
+        "score": stats(scores),
+        "return": stats(returns),
+        "length": stats([len(e.trajectory) for e in episodes]),
+        "players": tally("player"),
+        "skills": tally("skill"),
+        "envs": tally("env_id"),
+    }

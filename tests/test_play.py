@@ -1,0 +1,91 @@
+import gymnasium as gym
+import numpy as np
+import pygame
+import pytest
+
+from sb3_behave.demos import load_demonstrations, load_episodes
+from sb3_behave.demos.play import key_map_for, parse_key_map, play
+from sb3_behave.envs import FlappyBirdExpert
+
+ENV_ID = "sb3_behave/FlappyBird-v0"
+
+
+def press(key):
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+
+
+def release(key):
+    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0))
+
+
+def test_a_person_plays_flappy_bird_and_bc_can_train_on_it(tmp_path, capsys):
+    """Key presses posted like a keyboard's, the expert deciding when to press SPACE."""
+    expert = FlappyBirdExpert()
+    pressed = []
+
+    def keyboard(frame, env):
+        flap = int(expert.act(env.unwrapped.features()))
+        if flap:
+            press(pygame.K_SPACE)
+        pressed.append(flap)
+        if frame == 5:  # pause for three frames: no steps are taken meanwhile
+            press(pygame.K_p)
+        if frame == 8:
+            press(pygame.K_p)
+
+    summaries = play(
+        ENV_ID,
+        record=tmp_path / "alice",
+        player="alice",
+        episodes=2,
+        speed=100.0,
+        seed=3,
+        max_episode_steps=250,
+        on_frame=keyboard,
+    )
+    out = capsys.readouterr().out
+    assert [s["ended"] for s in summaries] == ["time limit", "time limit"]
+    assert "episode 0: score 4, return" in out and "250 frames" in out
+    episodes = load_episodes(tmp_path / "alice", env=ENV_ID)
+    assert [e.metadata["player"] for e in episodes] == ["alice", "alice"]
+    assert [e.metadata["seed"] for e in episodes] == [3, 4]
+    first = episodes[0].trajectory
+    assert len(first) == 250 and first.acts.sum() > 5
+    # what was recorded is exactly what the keyboard asked for, outside the pause
+    np.testing.assert_array_equal(first.acts, [a for i, a in enumerate(pressed[:253]) if i not in (5, 6, 7)][:250])
+    assert load_demonstrations(tmp_path / "alice", env=gym.make(ENV_ID))
+
+
+def test_escape_quits_and_drops_the_episode_in_progress(tmp_path, capsys):
+    def keyboard(frame, env):
+        if frame == 30:
+            press(pygame.K_ESCAPE)
+
+    assert play(ENV_ID, record=tmp_path / "d", speed=100.0, seed=0, on_frame=keyboard) == []
+    assert "the episode in progress (30 frames) was not saved" in capsys.readouterr().out
+    assert not (tmp_path / "d").exists() or not list((tmp_path / "d").iterdir())
+
+
+def test_cartpole_with_the_arrow_keys(tmp_path):
+    def keyboard(frame, env):
+        if frame % 10 == 0:
+            press(pygame.K_LEFT)
+        if frame % 10 == 5:
+            release(pygame.K_LEFT)
+
+    play("CartPole-v1", record=tmp_path / "c", episodes=1, speed=100.0, seed=0, on_frame=keyboard)
+    (episode,) = load_episodes(tmp_path / "c", env="CartPole-v1")
+    acts = episode.trajectory.acts
+    assert acts[0] == 0 and set(acts.tolist()) <= {0, 1}  # left while held, then the last action repeats
+
+
+def test_envs_that_cannot_be_played_say_why():
+    with pytest.raises(ValueError, match="Pendulum-v1 cannot be played by keyboard: its action space is Box"):
+        key_map_for(gym.make("Pendulum-v1"))
+    with pytest.raises(ValueError, match=r"no key map for Taxi-v3 .*--keys"):
+        key_map_for(gym.make("Taxi-v3"))
+    assert key_map_for(gym.make("Taxi-v3"), "down=0,up=1,right=2,left=3,default=4").hold["left"] == 3
+    with pytest.raises(ValueError, match="outside Discrete"):
+        key_map_for(gym.make("CartPole-v1"), "left=0,right=7")
+    with pytest.raises(ValueError, match="not KEY=ACTION"):
+        parse_key_map("left")
