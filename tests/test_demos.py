@@ -296,7 +296,9 @@ def test_record_from_a_model_zip_and_a_zoo_run_folder(tmp_path):
     venv = VecNormalize(make_vec_env("CartPole-v1", n_envs=1, seed=0), norm_reward=False)
     model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu").learn(128)
     model.save(tmp_path / "agent.zip")
-    files = record_demonstrations("CartPole-v1", tmp_path / "from_zip", 2, expert=str(tmp_path / "agent.zip"), progress_bar=False)
+    files = record_demonstrations(
+        "CartPole-v1", tmp_path / "from_zip", 2, expert=str(tmp_path / "agent.zip"), progress_bar=False
+    )
     assert len(files) == 2 and read_episode(files[0]).metadata["player"].startswith("model:")
     # the RL Zoo's layout: logs/<algo>/<env>_<n>/<env>.zip and <env>/vecnormalize.pkl
     run = tmp_path / "logs" / "ppo" / "CartPole-v1_1"

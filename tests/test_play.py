@@ -2,6 +2,7 @@ import gymnasium as gym
 import numpy as np
 import pygame
 import pytest
+from imitation.algorithms import bc
 
 from sb3_behave.demos import load_demonstrations, load_episodes
 from sb3_behave.demos.play import key_map_for, parse_key_map, play
@@ -53,7 +54,15 @@ def test_a_person_plays_flappy_bird_and_bc_can_train_on_it(tmp_path, capsys):
     assert len(first) == 250 and first.acts.sum() > 5
     # what was recorded is exactly what the keyboard asked for, outside the pause
     np.testing.assert_array_equal(first.acts, [a for i, a in enumerate(pressed[:253]) if i not in (5, 6, 7)][:250])
-    assert load_demonstrations(tmp_path / "alice", env=gym.make(ENV_ID))
+    env = gym.make(ENV_ID)
+    trainer = bc.BC(
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        demonstrations=load_demonstrations(tmp_path / "alice", env=env),
+        rng=np.random.default_rng(0),
+        device="cpu",
+    )
+    trainer.train(n_batches=5)  # BC trains on what the person played
 
 
 def test_escape_quits_and_drops_the_episode_in_progress(tmp_path, capsys):
