@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from sb3_behave.envs import FlappyBirdExpert, FlappyBirdVecEnv
+from sb3_behave.envs import FlappyBirdExpert, evaluate_flappy_policy
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--games", type=int, default=256)
@@ -19,19 +19,11 @@ parser.add_argument("--frames", type=int, default=10_000)
 parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
 
-env = FlappyBirdVecEnv(args.games, seed=args.seed, max_episode_steps=args.frames)
-expert = FlappyBirdExpert()
-obs = env.reset()
-score = np.full(args.games, -1)
-crashed = np.zeros(args.games, dtype=bool)
 start = time.perf_counter()
-for _ in range(args.frames):
-    obs, _, dones, infos = env.step(expert.predict(obs)[0])
-    for i in np.flatnonzero(dones & (score < 0)):
-        score[i] = infos[i]["score"]
-        crashed[i] = not infos[i]["TimeLimit.truncated"]
-assert (score >= 0).all()
+result = evaluate_flappy_policy(FlappyBirdExpert(), games=args.games, max_frames=args.frames, seed=args.seed)
+score = np.array(result["scores"])
+crashed = np.array(result["crashed"])
 print(f"games: {args.games} of at most {args.frames} frames, seeds {args.seed}..{args.seed + args.games - 1}")
-print(f"pipes per game: mean {score.mean():.1f}, min {score.min()}, median {np.median(score):.0f}, max {score.max()}")
+print(f"pipes per game: mean {score.mean():.1f}, min {score.min():.0f}, median {np.median(score):.0f}, max {score.max():.0f}")
 print(f"games ended by a crash: {crashed.sum()} of {args.games}")
 print(f"goal (mean >= 100 pipes): {'met' if score.mean() >= 100 else 'MISSED'}  ({time.perf_counter() - start:.0f} s)")

@@ -12,7 +12,7 @@ sb3-behave: learn behaviours from demonstrations and from rewards with Stable-Ba
 
 Commands:
   quickstart     the end-to-end story: the scripted expert plays Flappy Bird, poor and strong
-                 demonstrations are recorded (more steps come: BC warm start, fine-tuning, landscapes)
+                 demonstrations are recorded, PPO is warm-started by BC and fine-tuned
   play           play an env with the keyboard in a window, recording your demonstrations
   record-demos   let a program play (scripted expert, random, a trained agent) and record it
   demos info     what a demonstration folder holds
@@ -113,7 +113,14 @@ def _cmd_demos_export(args: argparse.Namespace) -> int:
 def _cmd_quickstart(args: argparse.Namespace) -> int:
     from sb3_behave import quickstart
 
-    quickstart.run(out=args.out, episodes=args.episodes, seed=args.seed, max_steps=args.max_steps)
+    quickstart.run(
+        out=args.out,
+        episodes=args.episodes,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        bc_epochs=args.bc_epochs,
+        fine_tune_steps=args.fine_tune_steps,
+    )
     return 0
 
 
@@ -154,14 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
         "quickstart",
         help="the end-to-end story of the package in one run",
         description=(
-            "Play Flappy Bird with the scripted expert and save a frame, then record poor and strong "
-            "demonstration sets; prints where everything went."
+            "Play Flappy Bird with the scripted expert and save a frame, record poor and strong "
+            "demonstration sets, warm-start PPO by BC on the strong set and fine-tune it (TensorBoard logs, "
+            "a saved model); prints where everything went."
         ),
     )
     quick.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="output folder (default: %(default)s)")
-    quick.add_argument("--episodes", type=int, default=3, help="expert episodes to play (default: %(default)s)")
+    quick.add_argument(
+        "--episodes", type=int, default=5, help="expert episodes, and episodes per demonstration set (default: %(default)s)"
+    )
     quick.add_argument("--seed", type=int, default=0, help="seed of everything (default: %(default)s)")
-    quick.add_argument("--max-steps", type=int, default=2_000, help="frames per episode at most (default: %(default)s)")
+    quick.add_argument("--max-steps", type=int, default=10_000, help="frames per episode at most (default: %(default)s)")
+    quick.add_argument("--bc-epochs", type=int, default=20, help="epochs of BC in the warm start (default: %(default)s)")
+    quick.add_argument(
+        "--fine-tune-steps", type=int, default=100_000, help="PPO env steps after the warm start (default: %(default)s)"
+    )
     quick.set_defaults(func=_cmd_quickstart)
 
     play = commands.add_parser(

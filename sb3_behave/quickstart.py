@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,18 +80,64 @@ def record_demo_sets(out: Path, episodes: int, seed: int, max_steps: int) -> dic
     return summaries
 
 
-def run(out: Path = Path("runs/quickstart"), episodes: int = 3, seed: int = 0, max_steps: int = 2_000) -> dict:
+def warm_start_and_fine_tune(
+    demos: Path, out: Path, seed: int, bc_epochs: int, fine_tune_steps: int, max_steps: int
+) -> dict[str, Any]:
+    """PPO on Flappy Bird, warm-started by BC on ``demos``, fine-tuned, evaluated, saved, logged."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from sb3_behave.callbacks import BCWarmStartCallback
+    from sb3_behave.envs import FlappyBirdVecEnv, evaluate_flappy_policy
+
+    env = VecMonitor(FlappyBirdVecEnv(16, seed=seed))
+    model = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=256,
+        batch_size=512,
+        n_epochs=4,
+        seed=seed,
+        device="cpu",
+        tensorboard_log=str(out / "tensorboard"),
+    )
+    evaluation = {"games": 10, "max_frames": max_steps, "seed": seed + 1_000}
+    untrained = evaluate_flappy_policy(model, **evaluation)["score"]
+    callback = BCWarmStartCallback(
+        demos, bc_epochs=bc_epochs, eval_env=FlappyBirdVecEnv(5, seed=seed + 2_000, max_episode_steps=max_steps)
+    )
+    model.learn(0, callback=callback, tb_log_name="ppo_bc_warm_start")  # the warm start alone
+    warm = evaluate_flappy_policy(model, **evaluation)["score"]
+    model.learn(
+        fine_tune_steps, callback=callback, tb_log_name="ppo_bc_warm_start", reset_num_timesteps=False, progress_bar=True
+    )
+    tuned = evaluate_flappy_policy(model, **evaluation)["score"]
+    path = out / "ppo_bc_warm_start.zip"
+    model.save(path)
+    return {"untrained": untrained, "warm_started": warm, "fine_tuned": tuned, "model": str(path), "stats": callback.stats}
+
+
+def run(
+    out: Path = Path("runs/quickstart"),
+    episodes: int = 5,
+    seed: int = 0,
+    max_steps: int = 10_000,
+    bc_epochs: int = 20,
+    fine_tune_steps: int = 100_000,
+) -> dict:
     """Run the quickstart and print where everything went.
 
     :param out: folder for everything the quickstart writes
-    :param episodes: episodes of the scripted expert to play
+    :param episodes: episodes the expert plays, and episodes of each demonstration set
     :param seed: seed of everything
     :param max_steps: frames per episode at most
+    :param bc_epochs: epochs of behavioural cloning in the warm start
+    :param fine_tune_steps: env steps of PPO fine-tuning after the warm start
     """
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    steps = 2
+    steps = 3
     print(f"[1/{steps}] The scripted expert plays {episodes} episodes of Flappy Bird (at most {max_steps} frames each)")
     screenshot = out / "flappy_bird.png"
     scores = play_expert_episodes(episodes, seed, max_steps, screenshot)
@@ -103,4 +150,20 @@ def run(out: Path = Path("runs/quickstart"), episodes: int = 3, seed: int = 0, m
             f"      {skill:<6} {summary['transitions']:>6} transitions, mean score {summary['score']['mean']:.1f}"
             f"  -> {out / 'demos' / skill}  (sb3-behave demos info {out / 'demos' / skill})"
         )
-    return {"expert_scores": scores, "screenshot": str(screenshot), "demos": {k: str(out / "demos" / k) for k in demos}}
+    print(
+        f"[3/{steps}] PPO warm-started by BC on the strong demonstrations ({bc_epochs} epochs), "
+        f"then fine-tuned for {fine_tune_steps:,} env steps"
+    )
+    trained = warm_start_and_fine_tune(out / "demos" / "strong", out, seed, bc_epochs, fine_tune_steps, max_steps)
+    print(
+        f"      mean score over 10 games: untrained {trained['untrained']:.1f}, after the warm start "
+        f"{trained['warm_started']:.1f}, after fine-tuning {trained['fine_tuned']:.1f} pipes"
+    )
+    print(f"      model: {trained['model']}")
+    print(f"      TensorBoard: tensorboard --logdir {out / 'tensorboard'}")
+    return {
+        "expert_scores": scores,
+        "screenshot": str(screenshot),
+        "demos": {k: str(out / "demos" / k) for k in demos},
+        "ppo": trained,
+    }

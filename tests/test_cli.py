@@ -41,3 +41,5 @@ def test_quickstart_runs_and_says_where_things_went(tmp_path):
     assert (tmp_path / "flappy_bird.png").stat().st_size > 1000
     assert f"-> {tmp_path / 'demos' / 'strong'}" in out
     assert len(list((tmp_path / "demos" / "poor").glob("episode-*.npz"))) == 1
+    assert "after the warm start" in out and (tmp_path / "ppo_bc_warm_start.zip").exists()
+    assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))

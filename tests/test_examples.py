@@ -27,3 +27,9 @@ def test_record_demonstrations_example(tmp_path):
     out = run_example("record_demonstrations.py", "--out", "d", "--episodes", "2", "--max-episode-steps", "300", cwd=tmp_path)
     assert "poor: 2 episodes" in out and "strong: 2 episodes, 600 transitions" in out
     assert "BC after one epoch on the strong demonstrations:" in out
+
+
+def test_bc_warm_start_example(tmp_path):
+    args = ["--demo-episodes", "2", "--demo-frames", "300", "--bc-epochs", "2", "--timesteps", "4096"]
+    out = run_example("bc_warm_start.py", *args, cwd=tmp_path)
+    assert "after the warm start:" in out and "after fine-tuning:" in out and "BC warm start on 600 transitions" in out

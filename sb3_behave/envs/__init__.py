@@ -2,7 +2,7 @@
 
 from sb3_behave.envs.flappy_bird import FlappyBirdEnv, FlappyBirdExpert
 
-__all__ = ["FlappyBirdEnv", "FlappyBirdExpert", "FlappyBirdVecEnv"]
+__all__ = ["FlappyBirdEnv", "FlappyBirdExpert", "FlappyBirdVecEnv", "evaluate_flappy_policy"]
 
 
 def __getattr__(name: str) -> object:
@@ -10,4 +10,8 @@ def __getattr__(name: str) -> object:
         from sb3_behave.envs.flappy_bird.vec_env import FlappyBirdVecEnv
 
         return FlappyBirdVecEnv
+    if name == "evaluate_flappy_policy":
+        from sb3_behave.envs.flappy_bird.evaluation import evaluate_flappy_policy
+
+        return evaluate_flappy_policy
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,13 +3,17 @@
 from sb3_behave.envs.flappy_bird.env import FlappyBirdEnv
 from sb3_behave.envs.flappy_bird.expert import FlappyBirdExpert
 
-__all__ = ["FlappyBirdEnv", "FlappyBirdExpert", "FlappyBirdVecEnv"]
+__all__ = ["FlappyBirdEnv", "FlappyBirdExpert", "FlappyBirdVecEnv", "evaluate_flappy_policy"]
 
 
 def __getattr__(name: str) -> object:
-    # The VecEnv needs stable-baselines3 (and so torch): import it only when asked for.
+    # The VecEnv and the evaluation need stable-baselines3 (and so torch): import them when asked for.
     if name == "FlappyBirdVecEnv":
         from sb3_behave.envs.flappy_bird.vec_env import FlappyBirdVecEnv
 
         return FlappyBirdVecEnv
+    if name == "evaluate_flappy_policy":
+        from sb3_behave.envs.flappy_bird.evaluation import evaluate_flappy_policy
+
+        return evaluate_flappy_policy
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,16 @@
+"""SB3 callbacks: BC warm start, landscape snapshots."""
+
+__all__ = ["BCWarmStartCallback", "LandscapeCallback"]
+
+
+def __getattr__(name: str) -> object:
+    # Each callback imports torch and its own helpers: load them when asked for.
+    if name == "BCWarmStartCallback":
+        from sb3_behave.callbacks.bc_warm_start import BCWarmStartCallback
+
+        return BCWarmStartCallback
+    if name == "LandscapeCallback":
+        from sb3_behave.callbacks.landscape import LandscapeCallback
+
+        return LandscapeCallback
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,193 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch as th
+import yaml
+from sb3_contrib import TRPO, MaskablePPO
+from sb3_contrib.common.wrappers import ActionMasker
+from stable_baselines3 import A2C, PPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecNormalize
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from sb3_behave.callbacks import BCWarmStartCallback
+from sb3_behave.demos import load_demonstrations, record_demonstrations
+from sb3_behave.envs import FlappyBirdVecEnv
+
+ENV_ID = "sb3_behave/FlappyBird-v0"
+
+
+@pytest.fixture(scope="module")
+def flappy_demos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("warm") / "strong"
+    record_demonstrations(ENV_ID, folder, 3, skill="strong", max_episode_steps=600, progress_bar=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pendulum_demos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("warm") / "pendulum"
+    record_demonstrations("Pendulum-v1", folder, 2, expert="random", progress_bar=False)
+    return folder
+
+
+def tags(folder):
+    found = set()
+    for events in folder.rglob("events.out.tfevents.*"):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        found |= set(accumulator.Tags()["scalars"])
+    return found
+
+
+def test_ppo_warm_start_clones_the_expert_and_logs_to_tensorboard(flappy_demos, tmp_path):
+    env = FlappyBirdVecEnv(8, seed=0)
+    model = PPO("MlpPolicy", env, n_steps=64, batch_size=256, n_epochs=2, seed=0, device="cpu", tensorboard_log=str(tmp_path))
+    callback = BCWarmStartCallback(flappy_demos, bc_epochs=8, eval_env=FlappyBirdVecEnv(2, seed=9, max_episode_steps=300))
+    before = {n: p.detach().clone() for n, p in model.policy.named_parameters()}
+    model.learn(3 * 64 * 8, callback=callback)
+    stats = callback.stats
+    assert stats["bc_accuracy"] > 0.9, stats
+    assert np.isfinite(stats["value_loss"]) and "eval_return" in stats
+    assert stats["entropy"] >= 0.05 - 1e-4  # the entropy floor
+    assert callback.rl_updates == 2  # two updates after the first one, each followed by a BC term
+    changed = [n for n, p in model.policy.named_parameters() if not th.equal(p, before[n])]
+    assert any("value" in n for n in changed) and any("action_net" in n for n in changed)
+    found = tags(tmp_path)
+    for tag in (
+        "warm_start/bc_loss",
+        "warm_start/bc_accuracy",
+        "warm_start/value_loss",
+        "warm_start/eval_return",
+        "warm_start/bc_weight",
+    ):
+        assert tag in found, found
+    assert any(t.startswith("bc/") for t in found)  # imitation's own BC curves
+
+
+def test_value_head_learns_the_demonstration_returns(flappy_demos):
+    demos = load_demonstrations(flappy_demos)
+    model = PPO("MlpPolicy", FlappyBirdVecEnv(2, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
+    obs = th.as_tensor(np.concatenate([t.obs[:100] for t in demos]))
+    untrained = model.policy.predict_values(obs).detach().numpy().ravel()
+    callback = BCWarmStartCallback(demos, bc_epochs=1, value_epochs=20)
+    model.learn(64, callback=callback)
+    fitted = model.policy.predict_values(obs).detach().numpy().ravel()
+    # an expert that never crashes earns 0.1 per frame: its discounted return is about 0.1 / (1 - 0.99) = 10
+    assert np.abs(untrained - 10).mean() > 5
+    assert np.abs(fitted - 10).mean() < 2.0
+
+
+def test_second_learn_does_not_clone_again_and_training_end_twice(flappy_demos):
+    model = PPO("MlpPolicy", FlappyBirdVecEnv(2, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
+    callback = BCWarmStartCallback(flappy_demos, bc_epochs=1, bc_term_decay=0.5)
+    model.learn(64, callback=callback)
+    stats = dict(callback.stats)
+    model.learn(64, callback=callback, reset_num_timesteps=False)
+    assert callback.stats == stats and callback.rl_updates == 1  # the update that ended the first learn()
+    callback.on_training_end()
+    callback.on_training_end()  # as the RL Zoo does
+
+
+def test_critic_warmup_holds_the_actor(flappy_demos):
+    model = PPO("MlpPolicy", FlappyBirdVecEnv(4, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
+    callback = BCWarmStartCallback(flappy_demos, bc_epochs=1, fit_value="critic", critic_warmup_steps=10_000)
+    model.learn(32 * 4 * 3, callback=callback)
+    after_bc = callback._actor_state()
+    values_before = [p.detach().clone() for p in callback._value_parameters()]
+    model.learn(32 * 4 * 2, callback=callback, reset_num_timesteps=False)
+    for name, value in callback._actor_state().items():
+        assert th.equal(value, after_bc[name]), name
+    assert any(not th.equal(a, b) for a, b in zip(values_before, callback._value_parameters()))
+
+
+def all_allowed(env):
+    return np.ones(env.action_space.n, dtype=bool)
+
+
+@pytest.mark.parametrize("algo", [A2C, TRPO, MaskablePPO])
+def test_other_algorithms_with_discrete_actions(algo, flappy_demos):
+    kwargs = {"n_steps": 64} if algo is not TRPO else {"n_steps": 64, "batch_size": 64}
+    env = FlappyBirdVecEnv(2, seed=0)
+    if algo is MaskablePPO:  # every action is always allowed in Flappy Bird
+        env = make_vec_env(
+            ENV_ID, n_envs=2, seed=0, wrapper_class=ActionMasker, wrapper_kwargs={"action_mask_fn": all_allowed}
+        )
+    model = algo("MlpPolicy", env, seed=0, device="cpu", **kwargs)
+    callback = BCWarmStartCallback(flappy_demos, bc_epochs=3)
+    model.learn(256, callback=callback)
+    assert callback.stats["bc_accuracy"] > 0.85 and callback.rl_updates >= 1
+
+
+@pytest.mark.parametrize("algo", [PPO, A2C, TRPO])
+def test_box_actions_and_log_std_floor(algo, pendulum_demos):
+    env = make_vec_env("Pendulum-v1", n_envs=2, seed=0)
+    model = algo("MlpPolicy", env, n_steps=64, seed=0, device="cpu", policy_kwargs={"log_std_init": -3.0})
+    callback = BCWarmStartCallback(pendulum_demos, bc_epochs=2, log_std_floor=-1.0)
+    model.learn(128, callback=callback)
+    assert "bc_log_likelihood" in callback.stats
+    assert model.policy.log_std.min().item() >= -1.0 - 1e-6
+
+
+def test_vec_normalize_starts_from_the_demonstrations(flappy_demos):
+    demos = load_demonstrations(flappy_demos)
+    env = VecNormalize(FlappyBirdVecEnv(2, seed=0))
+    model = PPO("MlpPolicy", env, n_steps=32, batch_size=64, seed=0, device="cpu")
+    callback = BCWarmStartCallback(demos, bc_epochs=4)
+    model.learn(64, callback=callback)
+    demo_mean = np.concatenate([t.obs for t in demos]).mean(axis=0)
+    assert np.abs(env.obs_rms.mean - demo_mean).max() < 0.2  # started from the demonstrations, then moved a little
+    assert callback.stats["bc_accuracy"] > 0.85
+
+
+def test_bad_arguments_say_what_was_expected():
+    with pytest.raises(ValueError, match="fit_value='value'"):
+        BCWarmStartCallback("demos", fit_value="value")
+
+
+def test_from_an_rl_zoo_yaml(flappy_demos, tmp_path):
+    config = {
+        ENV_ID: {
+            "n_envs": 4,
+            "n_timesteps": 512,
+            "policy": "MlpPolicy",
+            "n_steps": 64,
+            "batch_size": 128,
+            "callback": [{"sb3_behave.callbacks.BCWarmStartCallback": {"demonstrations": str(flappy_demos), "bc_epochs": 2}}],
+        }
+    }
+    conf = tmp_path / "ppo.yml"
+    conf.write_text(yaml.safe_dump(config))
+    cmd = [
+        sys.executable,
+        "-m",
+        "rl_zoo3.train",
+        "--algo",
+        "ppo",
+        "--env",
+        ENV_ID,
+        "-conf",
+        str(conf),
+        "-f",
+        str(tmp_path / "logs"),
+    ]
+    cmd += ["-tb", str(tmp_path / "tb"), "--seed", "0", "--eval-freq", "-1", "--device", "cpu"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    assert list((tmp_path / "logs" / "ppo").glob("*/*.zip"))
+    assert "warm_start/bc_accuracy" in tags(tmp_path / "tb")
+
+
+def test_committed_zoo_config_names_our_callback_for_both_envs():
+    from pathlib import Path
+
+    from rl_zoo3.utils import get_class_by_name
+
+    config = yaml.safe_load((Path(__file__).parent.parent / "zoo_configs" / "ppo_bc_warm_start.yml").read_text())
+    assert set(config) == {ENV_ID, "Pendulum-v1"}
+    for entry in config.values():
+        (callback,) = entry["callback"]
+        (name,) = callback
+        assert get_class_by_name(name) is BCWarmStartCallback
+        BCWarmStartCallback(**callback[name])  # the keyword arguments are valid
