@@ -57,25 +57,12 @@ def flappy_model(seed: int):
     return PPO("MlpPolicy", env, n_steps=256, batch_size=512, n_epochs=4, seed=seed, device="cpu", verbose=0)
 
 
-def flappy_evaluate(model, seed: int = 12_345, games: int = 10, frames: int = 5_000) -> dict:
-    """Deterministic play of ``games`` seeded games of at most ``frames`` frames: score and return."""
-    from sb3_behave.envs import FlappyBirdVecEnv
+def flappy_evaluate(model) -> dict:
+    """Deterministic play of 10 seeded games of at most 5,000 frames: mean score and return."""
+    from sb3_behave.envs import evaluate_flappy_policy
 
-    env = FlappyBirdVecEnv(games, seed=seed, max_episode_steps=frames)
-    obs = env.reset()
-    score = np.full(games, -1.0)
-    returns = np.zeros(games)
-    final_return = np.zeros(games)
-    for _ in range(frames):
-        actions, _ = model.predict(obs, deterministic=True)
-        obs, rewards, dones, infos = env.step(actions)
-        returns += rewards
-        for i in np.flatnonzero(dones & (score < 0)):
-            score[i] = infos[i]["score"]
-            final_return[i] = returns[i]
-        if (score >= 0).all():
-            break
-    return {"score": float(score.mean()), "return": float(final_return.mean())}
+    result = evaluate_flappy_policy(model, games=10, max_frames=5_000, seed=12_345)
+    return {"score": result["score"], "return": result["return"]}
 
 
 # ------------------------------------------------------------------ Pendulum-v1
