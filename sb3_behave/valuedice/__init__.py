@@ -1,0 +1,26 @@
+"""ValueDICE: off-policy imitation learning by distribution matching, for Discrete and Box actions."""
+
+from sb3_behave.valuedice.policies import MlpPolicy, ValueDICEPolicy
+from sb3_behave.valuedice.valuedice import (
+    ExpertTransitions,
+    ValueDICE,
+    dv_terms,
+    expert_statistics,
+    expert_transitions,
+    gradient_penalty,
+    orthogonal_regularization,
+    weighted_log_mean_exp,
+)
+
+__all__ = [
+    "ExpertTransitions",
+    "MlpPolicy",
+    "ValueDICE",
+    "ValueDICEPolicy",
+    "dv_terms",
+    "expert_statistics",
+    "expert_transitions",
+    "gradient_penalty",
+    "orthogonal_regularization",
+    "weighted_log_mean_exp",
+]

@@ -1,0 +1,614 @@
+"""ValueDICE: off-policy imitation by distribution matching (Kostrikov, Nachum and Tompson, ICLR 2020).
+
+ValueDICE matches the policy's state-action occupancy ``d^pi`` to the expert's ``d^E`` by
+minimizing ``KL(d^pi || d^E)`` in its Donsker-Varadhan dual form, written with a function
+``nu(s, a)`` whose Bellman residual ``nu - B^pi nu`` plays the role of the log ratio::
+
+    -KL(d^pi || d^E) = min_nu  log E_{d^E}[exp(nu(s, a) - gamma E_{a'~pi(.|s')} nu(s', a'))]
+                               - (1 - gamma) E_{s_0~p_0, a_0~pi(.|s_0)}[nu(s_0, a_0)]
+
+nu minimizes the right-hand side, the policy maximizes it. Both expectations use data only (expert
+transitions, initial states and the policy's own action choices), so no on-policy samples are
+needed. With replay regularization, ``d^pi`` and ``d^E`` are both mixed with the replay
+distribution ``d^R`` with weight ``alpha`` (the paper's Eq. 12)::
+
+    log E_{(1-alpha) d^E + alpha d^R}[exp(nu - B^pi nu)]
+        - (1 - alpha)(1 - gamma) E_{p_0, pi}[nu(s_0, a_0)] - alpha E_{d^R}[nu - B^pi nu]
+
+See :meth:`ValueDICE.train` for one update, :func:`expert_transitions` for absorbing states.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence, TypeVar, Union
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from imitation.data.types import Trajectory
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import get_schedule_fn, update_learning_rate
+from torch import nn
+
+from sb3_behave.demos.storage import DemonstrationError, PathLike, load_demonstrations
+from sb3_behave.valuedice.policies import MlpPolicy, ValueDICEPolicy
+
+SelfValueDICE = TypeVar("SelfValueDICE", bound="ValueDICE")
+
+Demonstrations = Union[PathLike, Sequence[PathLike], Sequence[Trajectory]]
+
+#: Offline mode writes the logs every this many gradient steps.
+OFFLINE_LOG_EVERY = 1000
+
+
+# --------------------------------------------------------------------------- expert data
+@dataclass(frozen=True)
+class ExpertTransitions:
+    """Expert transitions as flat arrays of *raw states* (observation, then the absorbing indicator).
+
+    :param states: ``(N, state_dim)`` states s
+    :param actions: ``(N, *action_shape)`` actions a, as in the demonstrations (zeros at the absorbing state)
+    :param next_states: ``(N, state_dim)`` next states s'
+    :param initial_states: ``(M, state_dim)`` the first state of every trajectory
+    """
+
+    states: np.ndarray
+    actions: np.ndarray
+    next_states: np.ndarray
+    initial_states: np.ndarray
+
+
+def absorbing_state(obs_dim: int) -> np.ndarray:
+    """The absorbing state as a raw state: ``obs_dim`` zeros, then the indicator 1.
+
+    :param obs_dim: size of a flattened observation
+    """
+    state = np.zeros(obs_dim + 1, dtype=np.float32)
+    state[-1] = 1.0
+    return state
+
+
+def really_terminated(trajectory: Trajectory) -> bool:
+    """Whether a trajectory ended by a real termination, not by a time limit.
+
+    ``terminal`` must be set, and the last ``info`` (if any) must not say ``TimeLimit.truncated``
+    (imitation's rollouts set ``terminal`` at time limits too and keep that flag in the infos).
+
+    :param trajectory: an imitation trajectory
+    """
+    if not trajectory.terminal:
+        return False
+    infos = trajectory.infos
+    return not (infos is not None and len(infos) > 0 and bool(infos[-1].get("TimeLimit.truncated", False)))
+
+
+def expert_transitions(trajectories: Sequence[Trajectory], absorbing: bool = True) -> ExpertTransitions:
+    """Flatten trajectories into transitions, with absorbing states for real terminations.
+
+    Every trajectory gives its T transitions ``(o_t, a_t, o_{t+1})``, observations flattened.
+    With ``absorbing``, states get an indicator column (0), and a trajectory that *really*
+    terminated (:func:`really_terminated`) ends differently: its last transition leads to the
+    absorbing state instead of the terminal observation (nothing happens after that observation,
+    so it is not a state the agent acts in), and one transition ``(absorbing, 0, absorbing)`` is
+    appended: the absorbing state loops on itself forever. A trajectory cut by a time limit is
+    never absorbing: its last transition keeps the real next observation.
+
+    :param trajectories: demonstrations (``obs`` has one more entry than ``acts``)
+    :param absorbing: add the indicator column and the absorbing transitions
+    """
+    states, actions, next_states, initial = [], [], [], []
+    for trajectory in trajectories:
+        obs = np.asarray(trajectory.obs, dtype=np.float32).reshape(len(trajectory.obs), -1)
+        acts = np.asarray(trajectory.acts)
+        if absorbing:
+            obs = np.concatenate([obs, np.zeros((len(obs), 1), dtype=np.float32)], axis=1)
+        s, a, s1 = obs[:-1], acts, obs[1:].copy()
+        if absorbing and really_terminated(trajectory):
+            end = absorbing_state(obs.shape[1] - 1)
+            s1[-1] = end  # the terminating transition leads to the absorbing state ...
+            s = np.concatenate([s, end[None]])  # ... which loops on itself, whatever the action
+            a = np.concatenate([a, np.zeros_like(a[:1])])
+            s1 = np.concatenate([s1, end[None]])
+        states.append(s)
+        actions.append(a)
+        next_states.append(s1)
+        initial.append(obs[0])
+    return ExpertTransitions(np.concatenate(states), np.concatenate(actions), np.concatenate(next_states), np.stack(initial))
+
+
+def expert_statistics(trajectories: Sequence[Trajectory]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of all expert observations (flattened), the std kept away from zero.
+
+    ``std + 1e-3`` as in the paper's code; a feature that is constant in the demonstrations gets
+    std 1 (dividing by 1e-3 would blow up any state where it differs).
+
+    :param trajectories: the demonstrations
+    """
+    obs = np.concatenate([np.asarray(t.obs, dtype=np.float64).reshape(len(t.obs), -1) for t in trajectories])
+    mean, std = obs.mean(axis=0), obs.std(axis=0)
+    return mean.astype(np.float32), np.where(std < 1e-6, 1.0, std + 1e-3).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- the objective's pieces
+def weighted_log_mean_exp(values: th.Tensor, weights: th.Tensor) -> th.Tensor:
+    """``log sum_i w_i exp(x_i)`` (the log-E-exp under the distribution ``w``), computed stably.
+
+    Evaluated as ``logsumexp(x + log w)``. Its gradient is ``softmax(x + log w)``, the
+    self-normalized importance weights; entries with weight 0 are ignored.
+
+    :param values: ``x``, shape ``(n,)``
+    :param weights: ``w >= 0``, shape ``(n,)``, summing to 1
+    """
+    keep = weights > 0
+    return th.logsumexp(values[keep] + th.log(weights[keep]), dim=0)
+
+
+def dv_terms(
+    expert_diff: th.Tensor, replay_diff: th.Tensor, nu_initial: th.Tensor, gamma: float, alpha: float
+) -> tuple[th.Tensor, th.Tensor]:
+    """The Donsker-Varadhan terms of ValueDICE with replay regularization (their difference is J).
+
+    :param expert_diff: ``nu(s, a) - gamma E_pi nu(s', a')`` on expert transitions
+    :param replay_diff: the same on replay transitions
+    :param nu_initial: ``E_pi nu(s_0, a_0)`` on initial states
+    :param gamma: discount factor
+    :param alpha: replay mixing weight in ``[0, 1)``
+    :return: ``(nonlinear, linear)``: ``log E_{(1-alpha) d^E + alpha d^R}[exp(diff)]`` and
+        ``(1-alpha)(1-gamma) E[nu_0] + alpha E_{d^R}[diff]``
+    """
+    n_e, n_r = len(expert_diff), len(replay_diff)
+    weights = th.cat([expert_diff.new_full((n_e,), (1 - alpha) / n_e), replay_diff.new_full((n_r,), alpha / n_r)])
+    nonlinear = weighted_log_mean_exp(th.cat([expert_diff, replay_diff]), weights)
+    linear = (1 - alpha) * (1 - gamma) * nu_initial.mean() + alpha * replay_diff.mean()
+    return nonlinear, linear
+
+
+def gradient_penalty(network: nn.Module, inputs: th.Tensor) -> th.Tensor:
+    """``mean((||grad_x f(x)||_2 - 1)^2)`` over the rows of ``inputs`` (differentiable in f's weights).
+
+    :param network: f, mapping ``(n, d)`` to ``(n, 1)``
+    :param inputs: points x, shape ``(n, d)``
+    """
+    inputs = inputs.detach().requires_grad_(True)
+    (gradient,) = th.autograd.grad(network(inputs).sum(), inputs, create_graph=True)
+    norm = th.sqrt(gradient.pow(2).sum(dim=1) + 1e-12)
+    return (norm - 1.0).pow(2).mean()
+
+
+def orthogonal_regularization(layers: Sequence[nn.Linear]) -> th.Tensor:
+    """Sum over layers of the squared off-diagonal entries of ``W W^T`` (Brock et al., 2019, Eq. 3).
+
+    For a torch weight ``W`` of shape ``(out, in)``, ``W W^T`` holds the inner products of the
+    output units' weight vectors: zero off the diagonal when they are orthogonal.
+
+    :param layers: linear layers
+    """
+    total = th.zeros(())
+    for layer in layers:
+        gram = layer.weight @ layer.weight.T
+        total = total.to(gram.device) + (gram * (1 - th.eye(len(gram), device=gram.device))).pow(2).sum()
+    return total
+
+
+# --------------------------------------------------------------------------- the algorithm
+class ValueDICE(OffPolicyAlgorithm):
+    """ValueDICE: imitation learning by off-policy distribution matching (Kostrikov et al., ICLR 2020).
+
+    Learns a policy whose state-action occupancy matches the demonstrations', from the
+    demonstrations and (unless ``offline``) the agent's own replay buffer. Rewards are never used.
+    Box actions use a tanh-squashed Gaussian actor; Discrete actions a categorical actor, with the
+    expectations over the policy's actions taken exactly (a sum over actions). The defaults are those
+    of the paper's code: nu lr 1e-3, actor lr 1e-5, batch 256, gamma 0.99, alpha 0.1, gradient
+    penalty 10, orthogonal regularization 1e-4, 256x256 ReLU networks.
+
+    - **Absorbing states** (``absorbing_state=True``): states get an absorbing indicator. A transition
+      that *really* terminates an episode leads to the absorbing state, which loops on itself; a
+      time-limit truncation is never absorbing. Expert data: :func:`expert_transitions`. Replay
+      data: a sampled transition stored with ``done`` (SB3's replay buffer already excludes
+      ``TimeLimit.truncated`` ends from it) gets the absorbing state as next state, and sampled
+      transitions are replaced by ``(absorbing, any action, absorbing)`` with probability
+      ``n_terminations / (n_transitions + n_terminations)``: exactly as if each terminated episode
+      had stored one absorbing loop, like the expert data. nu ignores the action at the absorbing state.
+    - **Expert state normalization** (``normalize_expert_states=True``): every observation given to the
+      networks, in training and in :meth:`predict`, is normalized with the mean and std of the expert
+      observations (:func:`expert_statistics`), stored in the policy and saved with it. They are
+      computed once, before the first update.
+    - **Offline mode** (``offline=True``): no env interaction. ``learn(total_timesteps)`` runs
+      ``total_timesteps`` gradient steps (one timestep = one gradient step, so callbacks such as
+      ``EvalCallback`` still work) on the expert data alone, and ``alpha`` is taken as 0: with the
+      expert data as replay data, the mixture would give ``KL((1-alpha) d^pi + alpha d^E || d^E)``,
+      which has the same minimizer and only a weaker gradient, so the objective is the plain dual of
+      ``KL(d^pi || d^E)``. The gradient penalty interpolates between two expert batches. The env is
+      reset once (SB3's set-up) but never stepped. Logs are written every 1000 gradient steps.
+
+    Observations must be a ``Box`` (flattened for the networks); do not wrap the env in a
+    ``VecNormalize`` that normalizes observations (the expert statistics do that).
+
+    TensorBoard (``train/``): ``nu_loss`` (J + penalty weight x penalty), ``actor_loss`` (-J +
+    orthogonal weight x orthogonal penalty), ``dv_objective`` (J, which tends to -KL when nu is
+    optimal), ``gradient_penalty``, ``orthogonal_penalty``, ``replay_absorbing_fraction``. The
+    evaluation return comes from SB3's ``EvalCallback`` (``eval/mean_reward``).
+
+    :param policy: the policy model (``"MlpPolicy"`` or :class:`ValueDICEPolicy`)
+    :param env: the env to learn in (also needed offline, for its spaces), or its id
+    :param demonstrations: demo folders or files (see :func:`sb3_behave.demos.load_demonstrations`),
+        or a sequence of imitation trajectories; may be left out when loading a saved model
+    :param learning_rate: the actor's learning rate (a float or a schedule)
+    :param nu_learning_rate: nu's learning rate (a float or a schedule)
+    :param buffer_size: size of the replay buffer
+    :param learning_starts: env steps of uniformly random actions before learning starts
+    :param batch_size: expert, replay and initial-state batch size
+    :param gamma: discount factor (< 1)
+    :param alpha: replay regularization: weight of the replay distribution in both mixtures, in ``[0, 1)``
+    :param gradient_penalty_weight: weight of nu's gradient penalty
+    :param orthogonal_reg_weight: weight of the actor's orthogonal regularization
+    :param absorbing_state: use absorbing states for real terminations
+    :param normalize_expert_states: normalize observations with the expert statistics
+    :param offline: learn from the demonstrations alone, without env interaction
+    :param initial_states: ``"first"``: p_0 is the first observation of each demonstration;
+        ``"expert"``: every expert state, as the paper's code does (each state starts the rest of its
+        trajectory, which gives the linear term far more states)
+    :param train_freq: update the model every ``train_freq`` steps (or ``(n, "episode")``)
+    :param gradient_steps: gradient steps after each rollout (-1: as many as env steps)
+    :param replay_buffer_class: replay buffer class (SB3's ``ReplayBuffer`` by default)
+    :param replay_buffer_kwargs: its keyword arguments
+    :param stats_window_size: episodes averaged in the rollout logs
+    :param tensorboard_log: TensorBoard log folder (None: no logging)
+    :param policy_kwargs: policy keyword arguments (``net_arch``, ``activation_fn``, ...)
+    :param verbose: 0 silent, 1 info, 2 debug
+    :param seed: seed of the random generators
+    :param device: torch device
+    :param _init_setup_model: build the networks at creation
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": MlpPolicy}
+    policy: ValueDICEPolicy
+    actor: nn.Module
+    nu: nn.Module
+    replay_buffer: ReplayBuffer
+
+    def __init__(
+        self,
+        policy: str | type[ValueDICEPolicy],
+        env: GymEnv | str,
+        demonstrations: Demonstrations | None = None,
+        learning_rate: float | Schedule = 1e-5,
+        nu_learning_rate: float | Schedule = 1e-3,
+        buffer_size: int = 1_000_000,
+        learning_starts: int = 1000,
+        batch_size: int = 256,
+        gamma: float = 0.99,
+        alpha: float = 0.1,
+        gradient_penalty_weight: float = 10.0,
+        orthogonal_reg_weight: float = 1e-4,
+        absorbing_state: bool = True,
+        normalize_expert_states: bool = True,
+        offline: bool = False,
+        initial_states: str = "first",
+        train_freq: int | tuple[int, str] = 1,
+        gradient_steps: int = 1,
+        replay_buffer_class: type[ReplayBuffer] | None = None,
+        replay_buffer_kwargs: dict[str, Any] | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ) -> None:
+        super().__init__(
+            policy,
+            env,
+            learning_rate,
+            buffer_size=buffer_size,
+            learning_starts=learning_starts,
+            batch_size=batch_size,
+            gamma=gamma,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            replay_buffer_class=replay_buffer_class,
+            replay_buffer_kwargs=replay_buffer_kwargs,
+            policy_kwargs=policy_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            sde_support=False,
+            supported_action_spaces=(spaces.Box, spaces.Discrete),
+            support_multi_env=True,
+        )
+        if not 0 <= alpha < 1:
+            raise ValueError(f"alpha={alpha}: the replay mixing weight must be in [0, 1)")
+        if not 0 < gamma < 1:
+            raise ValueError(f"gamma={gamma}: ValueDICE needs a discount in (0, 1)")
+        if gradient_penalty_weight < 0 or orthogonal_reg_weight < 0:
+            raise ValueError("gradient_penalty_weight and orthogonal_reg_weight must be >= 0")
+        if initial_states not in ("first", "expert"):
+            raise ValueError(f"initial_states={initial_states!r}: expected 'first' or 'expert'")
+        normalizer = self._vec_normalize_env
+        if normalizer is not None and getattr(normalizer, "norm_obs", False):
+            raise ValueError(
+                "ValueDICE normalizes observations itself, with the expert statistics: do not wrap the env in "
+                "VecNormalize with norm_obs=True (RL Zoo: leave out 'normalize')"
+            )
+        self.nu_learning_rate = nu_learning_rate
+        self.alpha = alpha
+        self.gradient_penalty_weight = gradient_penalty_weight
+        self.orthogonal_reg_weight = orthogonal_reg_weight
+        self.absorbing_state = absorbing_state
+        self.normalize_expert_states = normalize_expert_states
+        self.offline = offline
+        self.initial_states = initial_states
+        self.demonstrations = demonstrations
+        self.policy_kwargs["absorbing_state"] = absorbing_state
+        self._expert: dict[str, th.Tensor] | None = None
+        if _init_setup_model:
+            self._setup_model()
+
+    # ------------------------------------------------------------------ set-up
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        self.actor = self.policy.actor
+        self.nu = self.policy.nu
+        self.nu_lr_schedule = get_schedule_fn(self.nu_learning_rate)
+        optimizer_class, optimizer_kwargs = self.policy.optimizer_class, self.policy.optimizer_kwargs
+        self.actor.optimizer = optimizer_class(self.actor.parameters(), lr=self.lr_schedule(1), **optimizer_kwargs)
+        self.nu.optimizer = optimizer_class(self.nu.parameters(), lr=self.nu_lr_schedule(1), **optimizer_kwargs)
+        self._expert = None
+        if self.demonstrations is not None:
+            self.set_demonstrations(self.demonstrations)
+
+    def set_demonstrations(self, demonstrations: Demonstrations) -> None:
+        """Load and check the demonstrations, and build the expert transitions.
+
+        The normalization statistics are computed here, but only before the first update: after
+        that (for instance when a saved model is loaded with ``demonstrations=``) the networks were
+        trained on the existing statistics, which are kept.
+
+        :param demonstrations: paths (checked against the env by
+            :func:`~sb3_behave.demos.load_demonstrations`) or imitation trajectories
+        :raises DemonstrationError: naming the file or trajectory at fault
+        """
+        trajectories = self._read_demonstrations(demonstrations)
+        for index, trajectory in enumerate(trajectories):
+            self._check_trajectory(index, trajectory)
+        transitions = expert_transitions(trajectories, self.absorbing_state)
+        if self._n_updates == 0:
+            if self.normalize_expert_states:
+                mean, std = expert_statistics(trajectories)
+            else:
+                mean, std = np.zeros(self.policy.obs_dim), np.ones(self.policy.obs_dim)
+            self.policy.set_normalization(mean, std)
+        actions = transitions.actions
+        if isinstance(self.action_space, spaces.Box):
+            actions = np.clip(self.policy.scale_action(actions.astype(np.float32)), -1.0, 1.0).astype(np.float32)
+        else:
+            actions = actions.reshape(len(actions)).astype(np.int64)
+        initial = transitions.initial_states if self.initial_states == "first" else transitions.states
+        self._expert = {
+            name: th.as_tensor(array, device=self.device)
+            for name, array in (
+                ("states", transitions.states),
+                ("actions", actions),
+                ("next_states", transitions.next_states),
+                ("initial_states", initial),
+            )
+        }
+        self.demonstrations = demonstrations
+
+    def _read_demonstrations(self, demonstrations: Demonstrations) -> list[Trajectory]:
+        if isinstance(demonstrations, (str, os.PathLike)) or (
+            isinstance(demonstrations, Sequence)
+            and len(demonstrations) > 0
+            and isinstance(demonstrations[0], (str, os.PathLike))
+        ):
+            return list(load_demonstrations(demonstrations, env=self.env))  # type: ignore[arg-type]
+        trajectories = list(demonstrations)  # type: ignore[arg-type]
+        if not trajectories:
+            raise DemonstrationError("ValueDICE: no demonstrations given")
+        for index, trajectory in enumerate(trajectories):
+            if not isinstance(trajectory, Trajectory):
+                raise TypeError(
+                    f"demonstrations[{index}] is a {type(trajectory).__name__}: expected paths or imitation Trajectory objects"
+                )
+        return trajectories
+
+    def _check_trajectory(self, index: int, trajectory: Trajectory) -> None:
+        where = f"demonstrations[{index}]"
+        obs, acts = np.asarray(trajectory.obs), np.asarray(trajectory.acts)
+        if obs.shape[1:] != self.observation_space.shape:
+            raise DemonstrationError(
+                f"{where}: observations have shape {obs.shape[1:]}, "
+                f"but the env's observation space is {self.observation_space}"
+            )
+        if len(obs) != len(acts) + 1 or len(acts) == 0:
+            raise DemonstrationError(f"{where}: {len(obs)} observations for {len(acts)} actions (expected one more)")
+        space = self.action_space
+        if isinstance(space, spaces.Discrete):
+            integral = np.issubdtype(acts.dtype, np.integer) or bool(np.all(np.mod(acts, 1) == 0))
+            inside = bool(np.all((acts >= space.start) & (acts < space.start + space.n)))
+            if acts.shape[1:] not in ((), (1,)) or not integral or not inside:
+                raise DemonstrationError(
+                    f"{where}: actions have shape {acts.shape[1:]} and values in "
+                    f"[{acts.min()}, {acts.max()}], which do not fit the env's action space {space}"
+                )
+        elif acts.shape[1:] != space.shape:
+            raise DemonstrationError(f"{where}: actions have shape {acts.shape[1:]}, but the env's action space is {space}")
+
+    # ------------------------------------------------------------------ sampling
+    def _inputs(self, states: th.Tensor, actions: th.Tensor, next_states: th.Tensor) -> tuple[th.Tensor, ...]:
+        """Network inputs (normalized states, action vectors, normalized next states) from raw states."""
+        s = self.policy.network_state(states)
+        return s, self.policy.encode_actions(actions, s), self.policy.network_state(next_states)
+
+    def _sample_expert(self, n: int) -> tuple[th.Tensor, ...]:
+        assert self._expert is not None
+        index = th.randint(len(self._expert["states"]), (n,), device=self.device)
+        return self._inputs(self._expert["states"][index], self._expert["actions"][index], self._expert["next_states"][index])
+
+    def _sample_initial_states(self, n: int) -> th.Tensor:
+        assert self._expert is not None
+        initial = self._expert["initial_states"]
+        return self.policy.network_state(initial[th.randint(len(initial), (n,), device=self.device)])
+
+    def replay_absorbing_fraction(self) -> float:
+        """Share of absorbing loops among replay transitions: ``n_term / (n_transitions + n_term)``.
+
+        ``n_term`` counts the stored transitions that really terminated an episode (``done`` and
+        not ``TimeLimit.truncated``), each of which stands for one absorbing loop.
+        """
+        buffer = self.replay_buffer
+        stored = buffer.buffer_size if buffer.full else buffer.pos
+        if stored == 0:
+            return 0.0
+        terminations = float((buffer.dones[:stored] * (1.0 - buffer.timeouts[:stored])).sum())
+        return terminations / (stored * buffer.n_envs + terminations)
+
+    def _sample_replay(self, n: int, absorbing_fraction: float) -> tuple[th.Tensor, ...]:
+        if self.offline:
+            return self._sample_expert(n)
+        data = self.replay_buffer.sample(n, env=self._vec_normalize_env)
+        states = self.policy.with_indicator(data.observations)
+        next_states = self.policy.with_indicator(data.next_observations)
+        if self.absorbing_state:
+            end = th.as_tensor(absorbing_state(self.policy.obs_dim), device=self.device)
+            next_states = th.where(data.dones.reshape(-1, 1) > 0.5, end, next_states)  # real terminations only
+            loop = th.rand(n, 1, device=self.device) < absorbing_fraction  # (absorbing -> absorbing) transitions
+            states, next_states = th.where(loop, end, states), th.where(loop, end, next_states)
+        return self._inputs(states, data.actions, next_states)
+
+    # ------------------------------------------------------------------ training
+    def train(self, gradient_steps: int, batch_size: int = 256) -> None:
+        """Run ``gradient_steps`` updates of nu and of the actor (see :meth:`update`).
+
+        :param gradient_steps: number of updates
+        :param batch_size: size of the expert, replay and initial-state batches
+        """
+        self._require_demonstrations()
+        self.policy.set_training_mode(True)
+        self._update_learning_rate([self.actor.optimizer])
+        update_learning_rate(self.nu.optimizer, self.nu_lr_schedule(self._current_progress_remaining))
+        fraction = self.replay_absorbing_fraction() if self.absorbing_state and not self.offline else 0.0
+        logs: dict[str, list[float]] = defaultdict(list)
+        for _ in range(gradient_steps):
+            for name, value in self.update(batch_size, fraction).items():
+                logs[name].append(value)
+        self._n_updates += gradient_steps
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/nu_learning_rate", self.nu_lr_schedule(self._current_progress_remaining))
+        self.logger.record("train/replay_absorbing_fraction", fraction)
+        for name, values in logs.items():
+            self.logger.record(f"train/{name}", float(np.mean(values)))
+
+    def update(self, n: int, absorbing_fraction: float = 0.0) -> dict[str, float]:
+        """One gradient step of nu (descent on J + penalty) and of pi (ascent on J), on the same samples.
+
+        :param n: batch size
+        :param absorbing_fraction: share of absorbing loops in the replay data
+        :return: the losses and penalties, as floats
+        """
+        gamma, alpha = self.gamma, 0.0 if self.offline else self.alpha
+        policy = self.policy
+        s_e, a_e, s1_e = self._sample_expert(n)  # (s, a, s') ~ d^E
+        s_r, a_r, s1_r = self._sample_replay(n, absorbing_fraction)  # (s, a, s') ~ d^R (offline: d^E)
+        s_0 = self._sample_initial_states(n)  # s_0 ~ p_0
+        # nu(s, a) on the data, and E_{a'~pi(.|s')} nu(s', a') at next and initial states (exact sum for Discrete)
+        nu_e, nu_r = policy.nu_value(th.cat([s_e, s_r]), th.cat([a_e, a_r])).split(n)
+        nu_next, a_pi = policy.expected_nu(th.cat([s1_e, s1_r, s_0]))
+        nu1_e, nu1_r, nu_0 = nu_next.split(n)
+        expert_diff = nu_e - gamma * nu1_e  # (nu - B^pi nu)(s, a) on d^E
+        replay_diff = nu_r - gamma * nu1_r  # (nu - B^pi nu)(s, a) on d^R
+        # J = log E_{(1-alpha) d^E + alpha d^R}[exp(diff)] - (1-alpha)(1-gamma) E_{p_0,pi}[nu(s_0,a_0)] - alpha E_{d^R}[diff]
+        nonlinear, linear = dv_terms(expert_diff, replay_diff, nu_0, gamma, alpha)
+        objective = nonlinear - linear  # min over nu: -KL(mixed d^pi || mixed d^E); pi maximizes it
+        # Gradient penalty: ||grad nu|| = 1 at random interpolations of expert and replay inputs (a' of pi detached)
+        a1_e, a1_r = a_pi[: 2 * n].detach().split(n)
+        eps = th.rand(n, 1, device=self.device)
+        inputs = th.cat(
+            [
+                eps * th.cat([s_e, a_e], 1) + (1 - eps) * th.cat([s_r, a_r], 1),
+                eps * th.cat([s1_e, a1_e], 1) + (1 - eps) * th.cat([s1_r, a1_r], 1),
+            ]
+        )
+        penalty = gradient_penalty(self.nu, inputs)
+        orthogonal = orthogonal_regularization(self.actor.weight_layers)  # type: ignore[union-attr]
+        nu_loss = objective + self.gradient_penalty_weight * penalty
+        actor_loss = -objective + self.orthogonal_reg_weight * orthogonal
+        # Both gradients from the same graph, each to its own network, then both steps.
+        self.nu.optimizer.zero_grad()
+        self.actor.optimizer.zero_grad()
+        nu_loss.backward(inputs=list(self.nu.parameters()), retain_graph=True)
+        actor_loss.backward(inputs=list(self.actor.parameters()))
+        self.nu.optimizer.step()
+        self.actor.optimizer.step()
+        return {
+            "nu_loss": nu_loss.item(),
+            "actor_loss": actor_loss.item(),
+            "dv_objective": objective.item(),
+            "gradient_penalty": penalty.item(),
+            "orthogonal_penalty": orthogonal.item(),
+        }
+
+    def _require_demonstrations(self) -> None:
+        if self._expert is None:
+            raise ValueError(
+                "ValueDICE has no demonstrations: pass demonstrations=... to the constructor, to ValueDICE.load(), "
+                "or call set_demonstrations()"
+            )
+
+    # ------------------------------------------------------------------ learning
+    def learn(
+        self: SelfValueDICE,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int | None = 4,
+        tb_log_name: str = "ValueDICE",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfValueDICE:
+        """Learn for ``total_timesteps`` env steps, or, offline, ``total_timesteps`` gradient steps.
+
+        :param total_timesteps: env steps (online) or gradient steps (offline)
+        :param callback: callback(s) called at every step (offline: every gradient step)
+        :param log_interval: online: dump the logs every ``log_interval`` episodes; offline: None
+            disables the logs written every 1000 gradient steps and at the end
+        :param tb_log_name: name of the TensorBoard run
+        :param reset_num_timesteps: start counting timesteps from 0
+        :param progress_bar: show a progress bar
+        """
+        self._require_demonstrations()
+        if not self.offline:
+            return super().learn(total_timesteps, callback, log_interval, tb_log_name, reset_num_timesteps, progress_bar)
+        total_timesteps, callback = self._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        callback.on_training_start(locals(), globals())
+        while self.num_timesteps < total_timesteps:
+            self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
+            self.train(gradient_steps=1, batch_size=self.batch_size)
+            self.num_timesteps += 1
+            callback.update_locals(locals())
+            if not callback.on_step():
+                break
+            if log_interval is not None and self.num_timesteps % OFFLINE_LOG_EVERY == 0:
+                self._dump_logs()
+        if log_interval is not None and self.num_timesteps % OFFLINE_LOG_EVERY != 0:
+            self._dump_logs()
+        callback.on_training_end()
+        return self
+
+    # ------------------------------------------------------------------ saving
+    def _excluded_save_params(self) -> list[str]:
+        # Aliases, the demonstrations (large; pass them again to load() to train further), the nu schedule (rebuilt).
+        return [*super()._excluded_save_params(), "actor", "nu", "demonstrations", "_expert", "nu_lr_schedule"]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        return ["policy", "actor.optimizer", "nu.optimizer"], []
