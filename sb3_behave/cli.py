@@ -12,12 +12,16 @@ sb3-behave: learn behaviours from demonstrations and from rewards with Stable-Ba
 
 Commands:
   quickstart     the end-to-end story: the scripted expert plays Flappy Bird, poor and strong
-                 demonstrations are recorded, PPO is warm-started by BC and fine-tuned
+                 demonstrations are recorded, PPO is warm-started by BC and fine-tuned, and
+                 the imitation and RL loss landscapes of poor and strong play are drawn
   play           play an env with the keyboard in a window, recording your demonstrations
   record-demos   let a program play (scripted expert, random, a trained agent) and record it
   demos info     what a demonstration folder holds
   demos export   write demonstrations in the imitation library's own format
+  landscape      the imitation loss and the RL loss of one policy on the same 2-D slice of its
+                 weights, for each demonstration set: figures, JSON and TensorBoard
   bench env      steps per second of the Flappy Bird env against flappy-bird-gymnasium
+  bench landscape  a 41x41 landscape batched against the one-point-at-a-time loop
 
 Run `sb3-behave COMMAND --help` for the options of a command.
 """
@@ -120,6 +124,7 @@ def _cmd_quickstart(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         bc_epochs=args.bc_epochs,
         fine_tune_steps=args.fine_tune_steps,
+        landscape_grid=args.landscape_grid,
     )
     return 0
 
@@ -147,6 +152,139 @@ def _cmd_bench_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_landscape(args: argparse.Namespace) -> int:
+    from sb3_behave.landscape.report import LandscapeConfig, landscape_report
+
+    config = LandscapeConfig(
+        directions=args.directions,
+        grid=args.grid,
+        span=args.span,
+        il_loss=args.il_loss,
+        gamma=args.gamma,
+        baseline=args.baseline,
+        normalize_returns=args.normalize_returns,
+        weights=tuple(args.weights),
+        seed=args.seed,
+        bias=args.bias,
+        method=args.method,
+        chunk_size=args.chunk_size,
+    )
+    landscape_report(
+        args.env,
+        args.demos,
+        args.out,
+        config,
+        policy=args.policy,
+        algo=args.algo,
+        env_kwargs=_parse_env_kwargs(args.env_kwargs),
+        tensorboard=not args.no_tensorboard,
+        progress=not args.no_progress,
+    )
+    return 0
+
+
+def _cmd_bench_landscape(args: argparse.Namespace) -> int:
+    import time
+
+    from sb3_behave.landscape import bench
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    results = bench.run_landscape_benchmark(
+        env_id=args.env,
+        grid=args.grid,
+        transitions=args.transitions,
+        directions=tuple(args.directions),
+        loop_points=args.loop_points,
+        repeats=args.repeats,
+        vmap_grid=args.vmap_grid,
+        progress=lambda label: print(f"  timing {label} ...", file=sys.stderr, flush=True),
+    )
+    # CPU time over wall time: well under the number of torch threads means the machine was shared.
+    share = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    table = bench.format_table(results)
+    header = [
+        f"Machine: {bench.machine_description()}; this process got {share:.2f} CPU-seconds per second during the run",
+        f"{args.grid}x{args.grid} grid, {args.transitions:,} synthetic transitions of {args.env}, a fresh PPO MlpPolicy; "
+        f"IL (cross-entropy) and RL (REINFORCE) losses at every point. Loops timed on {args.loop_points} evenly "
+        f"spaced points and extrapolated; each figure is the median of {args.repeats} interleaved rounds.",
+    ]
+    goals = bench.goal_lines(results)
+    text = "\n".join(header) + "\n\n" + table + "\n\n" + "\n".join(f"- {line}" for line in goals)
+    print(text)
+    if args.markdown_out is not None:
+        args.markdown_out.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown_out.write_text(text + "\n")
+        print(f"\ntable written to {args.markdown_out}")
+    return 0
+
+
+def _add_landscape_parser(commands: argparse._SubParsersAction) -> None:
+    from sb3_behave.landscape.directions import DEFAULT_WEIGHTS
+
+    landscape = commands.add_parser(
+        "landscape",
+        help="IL and RL loss landscapes of one policy on demonstration sets",
+        description=(
+            "Draw the imitation loss (cross-entropy or MSE to the demonstrated actions) and the RL loss "
+            "(REINFORCE weighted by the demonstrations' discounted reward-to-go) of one policy over the same "
+            "2-D slice theta0 + alpha*d1 + beta*d2 of its actor's weights, for each demonstration folder. "
+            "Writes OUT/<set>.png (IL | RL | standardized difference, with the minima), OUT/landscape.json "
+            "(grids, axes, and the agreement: Pearson and Spearman correlation of the surfaces, distance "
+            "between their minima, cosine of the two gradients at theta0) and TensorBoard events in "
+            "OUT/tensorboard. Demonstrations are checked against --env with --env-kwargs: demonstrations "
+            "recorded with reward_mode=score need --env-kwargs reward_mode=score."
+        ),
+    )
+    landscape.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
+    landscape.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
+    landscape.add_argument("--demos", nargs="+", type=Path, required=True, help="one demonstration folder per set")
+    landscape.add_argument(
+        "--directions",
+        choices=("weights", "filter", "gradients"),
+        default="filter",
+        help="the slice: two scalar weights (--weights), filter-normalized random directions (Li et al. 2018), "
+        "or the IL and RL gradients at theta0 (default: %(default)s)",
+    )
+    landscape.add_argument("--grid", type=int, default=41, help="points per axis (default: %(default)s)")
+    landscape.add_argument("--span", type=float, default=1.0, help="the grid covers [-span, span] (default: %(default)s)")
+    landscape.add_argument("--out", type=Path, default=Path("reports/landscape"), help="output folder (default: %(default)s)")
+    landscape.add_argument(
+        "--policy", default="fresh", help="'fresh' (a random init of --algo's MlpPolicy), a model .zip or an RL Zoo run folder"
+    )
+    landscape.add_argument(
+        "--algo", default=None, help="algorithm of the policy: ppo, a2c, trpo (default: ppo; inferred for a zoo folder)"
+    )
+    landscape.add_argument("--seed", type=int, default=0, help="seed of the fresh policy and the random directions")
+    landscape.add_argument(
+        "--il-loss", choices=("ce", "mse", "nll"), default=None, help="IL loss (default: ce for Discrete, nll for Box)"
+    )
+    landscape.add_argument("--gamma", type=float, default=0.99, help="discount of the reward-to-go (default: %(default)s)")
+    landscape.add_argument(
+        "--baseline",
+        choices=("none", "mean", "time"),
+        default="none",
+        help="subtracted from the reward-to-go: the mean return, or the mean at each time step (default: %(default)s)",
+    )
+    landscape.add_argument("--normalize-returns", action="store_true", help="standardize the reward-to-go of each set")
+    landscape.add_argument(
+        "--weights",
+        nargs=2,
+        default=list(DEFAULT_WEIGHTS),
+        metavar="NAME[i,j]",
+        help="the two scalar weights of --directions weights (default: %(default)s)",
+    )
+    landscape.add_argument(
+        "--bias", choices=("zero", "copy"), default="zero", help="filter direction of biases and log_std (default: zero)"
+    )
+    landscape.add_argument(
+        "--method", choices=("auto", "mlp", "vmap"), default="auto", help="grid evaluation (default: %(default)s)"
+    )
+    landscape.add_argument("--chunk-size", type=int, default=None, help="grid points per batch (default: automatic)")
+    landscape.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events")
+    landscape.add_argument("--no-progress", action="store_true", help="no progress bars")
+    landscape.set_defaults(func=_cmd_landscape)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sb3-behave`` command."""
     parser = argparse.ArgumentParser(
@@ -163,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Play Flappy Bird with the scripted expert and save a frame, record poor and strong "
             "demonstration sets, warm-start PPO by BC on the strong set and fine-tune it (TensorBoard logs, "
-            "a saved model); prints where everything went."
+            "a saved model), draw the IL and RL loss landscapes of poor and strong play; prints where "
+            "everything went."
         ),
     )
     quick.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="output folder (default: %(default)s)")
@@ -175,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--bc-epochs", type=int, default=20, help="epochs of BC in the warm start (default: %(default)s)")
     quick.add_argument(
         "--fine-tune-steps", type=int, default=100_000, help="PPO env steps after the warm start (default: %(default)s)"
+    )
+    quick.add_argument(
+        "--landscape-grid", type=int, default=41, help="points per axis of the landscapes (default: %(default)s)"
     )
     quick.set_defaults(func=_cmd_quickstart)
 
@@ -242,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--env", default=None, help="also check the demonstrations against this env id")
     export.set_defaults(func=_cmd_demos_export)
 
+    _add_landscape_parser(commands)
+
     bench = commands.add_parser("bench", help="benchmarks", description="Benchmarks whose tables go in benchmarks/README.md.")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True)
     env = bench_commands.add_parser(
@@ -261,6 +405,39 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--repeats", type=int, default=3, help="timed runs per figure, median kept (default: %(default)s)")
     env.add_argument("--markdown-out", type=Path, default=None, help="also write the table to this file")
     env.set_defaults(func=_cmd_bench_env)
+    bench_landscape = bench_commands.add_parser(
+        "landscape",
+        help="batched landscape against the one-point-at-a-time loop",
+        description=(
+            "Compute the IL and RL losses of a fresh PPO MlpPolicy on every point of a GRID x GRID slice over "
+            "TRANSITIONS synthetic demonstration transitions, batched, and with the one-point-at-a-time loop "
+            "(load_state_dict per point), in one process; print seconds and speedups as a Markdown table, and "
+            "whether the goals (10x the loop, under 10 s) are met."
+        ),
+    )
+    bench_landscape.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
+    bench_landscape.add_argument("--grid", type=int, default=41, help="points per axis (default: %(default)s)")
+    bench_landscape.add_argument(
+        "--transitions", type=int, default=10_000, help="demonstration transitions (default: %(default)s)"
+    )
+    bench_landscape.add_argument(
+        "--directions",
+        nargs="+",
+        choices=("filter", "weights"),
+        default=["filter", "weights"],
+        help="slices to time: filter (every weight matrix moves), weights (two scalars of the last layer)",
+    )
+    bench_landscape.add_argument(
+        "--loop-points", type=int, default=64, help="grid points the loops evaluate, extrapolated (default: %(default)s)"
+    )
+    bench_landscape.add_argument(
+        "--repeats", type=int, default=3, help="interleaved timing rounds, medians kept (default: %(default)s)"
+    )
+    bench_landscape.add_argument(
+        "--vmap-grid", type=int, default=11, help="points per axis for timing the vmap path, 0 to skip (default: %(default)s)"
+    )
+    bench_landscape.add_argument("--markdown-out", type=Path, default=None, help="also write the table to this file")
+    bench_landscape.set_defaults(func=_cmd_bench_landscape)
     return parser
 
 

@@ -117,6 +117,38 @@ def warm_start_and_fine_tune(
     return {"untrained": untrained, "warm_started": warm, "fine_tuned": tuned, "model": str(path), "stats": callback.stats}
 
 
+def landscapes(out: Path, episodes: int, seed: int, grid: int) -> dict[str, Any]:
+    """IL and RL loss landscapes of a fresh PPO policy on poor and strong play (score-only rewards)."""
+    from sb3_behave.demos import record_demonstrations
+    from sb3_behave.landscape.report import LandscapeConfig, landscape_report
+
+    folders = []
+    for skill in ("poor", "strong"):
+        folder = out / "demos" / f"{skill}_score_only"
+        for old in folder.glob("episode-*.npz"):
+            old.unlink()
+        record_demonstrations(
+            "sb3_behave/FlappyBird-v0",
+            folder,
+            episodes,
+            skill=skill,
+            seed=seed,
+            env_kwargs={"reward_mode": "score"},
+            max_episode_steps=2_000,
+            progress_bar=False,
+        )
+        folders.append(folder)
+    return landscape_report(
+        "sb3_behave/FlappyBird-v0",
+        folders,
+        out / "landscape",
+        LandscapeConfig(grid=grid, seed=seed),
+        env_kwargs={"reward_mode": "score"},
+        progress=False,
+        log=lambda line: print(f"      {line}"),
+    )
+
+
 def run(
     out: Path = Path("runs/quickstart"),
     episodes: int = 5,
@@ -124,6 +156,7 @@ def run(
     max_steps: int = 10_000,
     bc_epochs: int = 20,
     fine_tune_steps: int = 100_000,
+    landscape_grid: int = 41,
 ) -> dict:
     """Run the quickstart and print where everything went.
 
@@ -133,11 +166,12 @@ def run(
     :param max_steps: frames per episode at most
     :param bc_epochs: epochs of behavioural cloning in the warm start
     :param fine_tune_steps: env steps of PPO fine-tuning after the warm start
+    :param landscape_grid: points per axis of the loss landscapes
     """
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    steps = 3
+    steps = 4
     print(f"[1/{steps}] The scripted expert plays {episodes} episodes of Flappy Bird (at most {max_steps} frames each)")
     screenshot = out / "flappy_bird.png"
     scores = play_expert_episodes(episodes, seed, max_steps, screenshot)
@@ -161,9 +195,17 @@ def run(
     )
     print(f"      model: {trained['model']}")
     print(f"      TensorBoard: tensorboard --logdir {out / 'tensorboard'}")
+    print(
+        f"[4/{steps}] Loss landscapes of a fresh policy: imitation vs RL on poor and on strong play "
+        f"(score-only rewards, {landscape_grid}x{landscape_grid} grid)"
+    )
+    landscape = landscapes(out, episodes, seed, landscape_grid)
+    for name, entry in landscape["sets"].items():
+        print(f"      {name}: IL and RL surfaces correlate at {entry['metrics']['pearson']:+.2f} (Pearson)")
     return {
         "expert_scores": scores,
         "screenshot": str(screenshot),
         "demos": {k: str(out / "demos" / k) for k in demos},
         "ppo": trained,
+        "landscape": landscape,
     }

@@ -43,3 +43,4 @@ def test_quickstart_runs_and_says_where_things_went(tmp_path):
     assert len(list((tmp_path / "demos" / "poor").glob("episode-*.npz"))) == 1
     assert "after the warm start" in out and (tmp_path / "ppo_bc_warm_start.zip").exists()
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
+    assert (tmp_path / "landscape" / "poor_score_only.png").exists() and "correlate at" in out
