@@ -57,26 +57,28 @@ def save_png(frame: np.ndarray, path: Path) -> Path:
     return path
 
 
-def record_demo_sets(out: Path, episodes: int, seed: int, max_steps: int) -> dict[str, dict]:
-    """Record poor and strong Flappy Bird demonstration sets into ``out/<skill>``; their summaries."""
+def record_demo_sets(
+    out: Path, episodes: int, seed: int, max_steps: int, env_kwargs: dict[str, Any] | None = None, suffix: str = ""
+) -> dict[Path, dict]:
+    """Record poor and strong Flappy Bird sets into ``out/<skill><suffix>``, afresh; their summaries by folder."""
     from sb3_behave.demos import load_episodes, record_demonstrations, summarize
 
     summaries = {}
     for skill in ("poor", "strong"):
-        folder = out / skill
-        if folder.exists():  # a demo folder collects episodes: start the quickstart's afresh
-            for old in folder.glob("episode-*.npz"):
-                old.unlink()
+        folder = out / f"{skill}{suffix}"
+        for old in folder.glob("episode-*.npz"):  # a demo folder collects episodes: start the quickstart's afresh
+            old.unlink()
         record_demonstrations(
             "sb3_behave/FlappyBird-v0",
             folder,
             episodes,
             skill=skill,
             seed=seed,
+            env_kwargs=env_kwargs,
             max_episode_steps=max_steps,
             progress_bar=False,
         )
-        summaries[skill] = summarize(load_episodes(folder))
+        summaries[folder] = summarize(load_episodes(folder))
     return summaries
 
 
@@ -119,31 +121,16 @@ def warm_start_and_fine_tune(
 
 def landscapes(out: Path, episodes: int, seed: int, grid: int) -> dict[str, Any]:
     """IL and RL loss landscapes of a fresh PPO policy on poor and strong play (score-only rewards)."""
-    from sb3_behave.demos import record_demonstrations
     from sb3_behave.landscape.report import LandscapeConfig, landscape_report
 
-    folders = []
-    for skill in ("poor", "strong"):
-        folder = out / "demos" / f"{skill}_score_only"
-        for old in folder.glob("episode-*.npz"):
-            old.unlink()
-        record_demonstrations(
-            "sb3_behave/FlappyBird-v0",
-            folder,
-            episodes,
-            skill=skill,
-            seed=seed,
-            env_kwargs={"reward_mode": "score"},
-            max_episode_steps=2_000,
-            progress_bar=False,
-        )
-        folders.append(folder)
+    score_only = {"reward_mode": "score"}
+    folders = list(record_demo_sets(out / "demos", episodes, seed, 2_000, score_only, suffix="_score_only"))
     return landscape_report(
         "sb3_behave/FlappyBird-v0",
         folders,
         out / "landscape",
         LandscapeConfig(grid=grid, seed=seed),
-        env_kwargs={"reward_mode": "score"},
+        env_kwargs=score_only,
         progress=False,
         log=lambda line: print(f"      {line}"),
     )
@@ -179,10 +166,10 @@ def run(
     print(f"      a frame of the first episode: {screenshot}")
     print(f"[2/{steps}] Recording demonstrations: {episodes} episodes of a poor player and of a strong one")
     demos = record_demo_sets(out / "demos", episodes, seed, max_steps)
-    for skill, summary in demos.items():
+    for folder, summary in demos.items():
         print(
-            f"      {skill:<6} {summary['transitions']:>6} transitions, mean score {summary['score']['mean']:.1f}"
-            f"  -> {out / 'demos' / skill}  (sb3-behave demos info {out / 'demos' / skill})"
+            f"      {folder.name:<6} {summary['transitions']:>6} transitions, mean score {summary['score']['mean']:.1f}"
+            f"  -> {folder}  (sb3-behave demos info {folder})"
         )
     print(
         f"[3/{steps}] PPO warm-started by BC on the strong demonstrations ({bc_epochs} epochs), "
@@ -205,7 +192,7 @@ def run(
     return {
         "expert_scores": scores,
         "screenshot": str(screenshot),
-        "demos": {k: str(out / "demos" / k) for k in demos},
+        "demos": [str(folder) for folder in demos],
         "ppo": trained,
         "landscape": landscape,
     }
