@@ -218,6 +218,14 @@ def _cmd_bench_landscape(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_env_arguments(parser: argparse.ArgumentParser, time_limit: bool = True) -> None:
+    """``--env``, ``--env-kwargs`` (and ``--max-episode-steps``): how commands make their env."""
+    parser.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
+    parser.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
+    if time_limit:
+        parser.add_argument("--max-episode-steps", type=int, default=None, help="override the env's time limit")
+
+
 def _add_landscape_parser(commands: argparse._SubParsersAction) -> None:
     from sb3_behave.landscape.directions import DEFAULT_WEIGHTS
 
@@ -235,8 +243,7 @@ def _add_landscape_parser(commands: argparse._SubParsersAction) -> None:
             "recorded with reward_mode=score need --env-kwargs reward_mode=score."
         ),
     )
-    landscape.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
-    landscape.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
+    _add_env_arguments(landscape, time_limit=False)
     landscape.add_argument("--demos", nargs="+", type=Path, required=True, help="one demonstration folder per set")
     landscape.add_argument(
         "--directions",
@@ -329,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
             "P pauses, ESC quits (the episode in progress is then not saved)."
         ),
     )
-    play.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
+    _add_env_arguments(play)
     play.add_argument("--record", type=Path, default=None, help="demonstration folder to add your episodes to")
     play.add_argument("--player", default=None, help="your name, saved with each episode (default: login name)")
     play.add_argument("--skill", default=None, help="a skill label saved with each episode (poor, medium, strong...)")
@@ -337,8 +344,6 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--speed", type=float, default=1.0, help="game speed: 0.5 plays at half speed (default: %(default)s)")
     play.add_argument("--seed", type=int, default=None, help="seed of the first episode (default: random)")
     play.add_argument("--keys", default=None, help="key map for other Discrete envs, e.g. 'left=0,right=1,default=0'")
-    play.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
-    play.add_argument("--max-episode-steps", type=int, default=None, help="override the env's time limit")
     play.set_defaults(func=_cmd_play)
 
     record = commands.add_parser(
@@ -351,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
             + "."
         ),
     )
-    record.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
+    _add_env_arguments(record)
     record.add_argument("--expert", default="scripted", help="scripted, random, a model .zip or a zoo run folder")
     record.add_argument(
         "--algo", default=None, help="algorithm of a model .zip (default ppo) or zoo folder (default: inferred)"
@@ -362,8 +367,6 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--skill", choices=("poor", "medium", "strong"), default=None, help="Flappy Bird demonstrator preset")
     record.add_argument("--player", default=None, help="name saved as the player (default: a description of the expert)")
     record.add_argument("--seed", type=int, default=0, help="episode k is reset with seed + k (default: %(default)s)")
-    record.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
-    record.add_argument("--max-episode-steps", type=int, default=None, help="override the env's time limit")
     record.set_defaults(func=_cmd_record_demos)
 
     demos = commands.add_parser("demos", help="inspect and export demonstrations")
