@@ -129,6 +129,7 @@ class BCWarmStartCallback(BaseCallback):
         self.rl_updates = 0  #: RL updates seen since the warm start
         self.stats: dict[str, float] = {}  #: what the warm start measured (also in TensorBoard)
         self._trajectories: list[TrajectoryWithRew] = []
+        self._transitions: tuple[np.ndarray, np.ndarray] | None = None  # flat (obs, acts) of the demonstrations
         self._trainer: bc.BC | None = None
         self._actor_snapshot: dict[str, th.Tensor] | None = None
         self._rng = np.random.default_rng(seed)
@@ -152,15 +153,16 @@ class BCWarmStartCallback(BaseCallback):
         normalizer = self.model.get_vec_normalize_env()
         return normalizer if isinstance(normalizer, VecNormalize) else None
 
-    def _as_policy_sees(self, trajectories: list[TrajectoryWithRew]) -> list[TrajectoryWithRew]:
-        """Demonstrations with observations normalized like the training env's (if it normalizes)."""
+    def _policy_obs(self, obs: np.ndarray) -> np.ndarray:
+        """Observations normalized like the training env's (if it normalizes)."""
         normalizer = self._normalizer()
         if normalizer is None or not normalizer.norm_obs:
-            return trajectories
-        return [
-            TrajectoryWithRew(normalizer.normalize_obs(t.obs).astype(np.float32), t.acts, t.infos, t.terminal, t.rews)
-            for t in trajectories
-        ]
+            return obs
+        return normalizer.normalize_obs(obs).astype(np.float32)
+
+    def _as_policy_sees(self, trajectories: list[TrajectoryWithRew]) -> list[TrajectoryWithRew]:
+        """Demonstrations with observations normalized like the training env's (if it normalizes)."""
+        return [TrajectoryWithRew(self._policy_obs(t.obs), t.acts, t.infos, t.terminal, t.rews) for t in trajectories]
 
     def _start_normalizer_from_demos(self) -> None:
         normalizer = self._normalizer()
@@ -192,12 +194,15 @@ class BCWarmStartCallback(BaseCallback):
 
     # ------------------------------------------------------------------ pieces
     def _demo_sample(self, size: int = 10_000) -> tuple[th.Tensor, th.Tensor]:
-        trajectories = self._as_policy_sees(self._trajectories)
-        obs = np.concatenate([t.obs[:-1] for t in trajectories])
-        acts = np.concatenate([t.acts for t in trajectories])
+        # Called at every RL update (the exploration floor): flatten once, normalize only the sample.
+        if self._transitions is None:
+            obs = np.concatenate([t.obs[:-1] for t in self._trajectories])
+            self._transitions = (obs, np.concatenate([t.acts for t in self._trajectories]))
+        obs, acts = self._transitions
         if len(obs) > size:
             index = self._rng.choice(len(obs), size, replace=False)
             obs, acts = obs[index], acts[index]
+        obs = self._policy_obs(obs)
         policy = self.model.policy
         return th.as_tensor(obs, device=policy.device), th.as_tensor(acts, device=policy.device)
 
