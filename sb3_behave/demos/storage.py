@@ -296,6 +296,12 @@ def _describe_space(space: Any) -> str:
     return f"{type(space).__name__}{getattr(space, 'shape', '')} {getattr(space, 'dtype', '')}".strip()
 
 
+def _first_out_of_bounds(values: np.ndarray, low: Any, high: Any, tolerance: float = 0.0) -> int | None:
+    """Index of the first step with a value outside ``[low - tolerance, high + tolerance]``, else ``None``."""
+    outside = (values < low - tolerance) | (values > high + tolerance)
+    return int(np.argwhere(outside)[0][0]) if outside.any() else None
+
+
 def _check_against_spaces(episode: Episode, env_id: str, obs_space: Any, act_space: Any) -> None:
     from gymnasium import spaces
 
@@ -306,25 +312,22 @@ def _check_against_spaces(episode: Episode, env_id: str, obs_space: Any, act_spa
                 f"{source}: observations are {obs.shape[1:]} {obs.dtype}, but {env_id} has {_describe_space(obs_space)}"
             )
         tolerance = 1e-5 if np.issubdtype(obs.dtype, np.floating) else 0
-        outside = (obs < obs_space.low - tolerance) | (obs > obs_space.high + tolerance)
-        if outside.any():
-            step = int(np.argwhere(outside)[0][0])
+        step = _first_out_of_bounds(obs, obs_space.low, obs_space.high, tolerance)
+        if step is not None:
             raise DemonstrationError(f"{source}: observation {step} is outside the observation space of {env_id}")
     if isinstance(act_space, spaces.Discrete):
         if not (np.issubdtype(acts.dtype, np.integer) or np.all(np.mod(acts, 1) == 0)) or acts.shape[1:] not in ((), (1,)):
             raise DemonstrationError(f"{source}: actions are {acts.shape[1:]} {acts.dtype}, but {env_id} has {act_space}")
-        bad = (acts < act_space.start) | (acts >= act_space.start + act_space.n)
-        if bad.any():
-            step = int(np.argwhere(bad)[0][0])
+        step = _first_out_of_bounds(acts, act_space.start, act_space.start + act_space.n - 1)
+        if step is not None:
             raise DemonstrationError(
                 f"{source}: action {step} is {acts.flat[step]}, outside {env_id}'s action space {act_space}"
             )
     elif isinstance(act_space, spaces.Box):
         if acts.shape[1:] != act_space.shape:
             raise DemonstrationError(f"{source}: actions are {acts.shape[1:]}, but {env_id} has {_describe_space(act_space)}")
-        bad = (acts < act_space.low - 1e-5) | (acts > act_space.high + 1e-5)
-        if bad.any():
-            step = int(np.argwhere(bad)[0][0])
+        step = _first_out_of_bounds(acts, act_space.low, act_space.high, 1e-5)
+        if step is not None:
             raise DemonstrationError(f"{source}: action {step} is outside {env_id}'s action space {act_space}")
 
 
