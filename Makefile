@@ -11,7 +11,7 @@ PIP_INSTALL := $(BIN)/python -m pip install -c constraints-dev.txt
 
 $(BIN)/sb3-behave: pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) -e ".[dev,bench]"
+	$(PIP_INSTALL) -e ".[dev,bench,video]"
 	touch $@
 
 install: $(BIN)/sb3-behave

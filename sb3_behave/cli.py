@@ -20,11 +20,22 @@ Commands:
   demos export   write demonstrations in the imitation library's own format
   landscape      the imitation loss and the RL loss of one policy on the same 2-D slice of its
                  weights, for each demonstration set: figures, JSON and TensorBoard
+  train          the RL Zoo's train with BC, DAgger, GAIL, AIRL and ValueDICE added: every zoo
+                 flag works (-conf, -tb, --eval-freq, --save-freq, -i, -optimize, ...)
+  enjoy          the RL Zoo's enjoy; finds the pretrained agents shipped with the package
+  record-video   the RL Zoo's record_video, likewise
   bench env      steps per second of the Flappy Bird env against flappy-bird-gymnasium
   bench landscape  a 41x41 landscape batched against the one-point-at-a-time loop
 
 Run `sb3-behave COMMAND --help` for the options of a command.
 """
+
+#: Commands whose arguments go to the RL Zoo's own parser, unchanged.
+ZOO_COMMANDS = {
+    "train": "train with the RL Zoo (imitation's BC, DAgger, GAIL, AIRL and ValueDICE registered)",
+    "enjoy": "watch a trained agent with the RL Zoo (pretrained agents shipped with the package)",
+    "record-video": "record a video of a trained agent with the RL Zoo",
+}
 
 
 def _parse_env_kwargs(pairs: Sequence[str] | None) -> dict:
@@ -292,6 +303,12 @@ def _add_landscape_parser(commands: argparse._SubParsersAction) -> None:
     landscape.set_defaults(func=_cmd_landscape)
 
 
+def _add_zoo_commands(commands: argparse._SubParsersAction) -> None:
+    # Listed for --help only: main() hands their arguments to the zoo before parsing.
+    for name, text in ZOO_COMMANDS.items():
+        commands.add_parser(name, help=text, add_help=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sb3-behave`` command."""
     parser = argparse.ArgumentParser(
@@ -388,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=_cmd_demos_export)
 
     _add_landscape_parser(commands)
+    _add_zoo_commands(commands)
 
     bench = commands.add_parser("bench", help="benchmarks", description="Benchmarks whose tables go in benchmarks/README.md.")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True)
@@ -458,12 +476,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     import os
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 0
     try:
+        if argv and argv[0] in ZOO_COMMANDS:
+            from sb3_behave.zoo import commands
+
+            return {"train": commands.train, "enjoy": commands.enjoy, "record-video": commands.record_video}[argv[0]](argv[1:])
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return 0
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError) as error:  # DemonstrationError is a ValueError
         if os.environ.get("SB3_BEHAVE_DEBUG"):

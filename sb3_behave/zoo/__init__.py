@@ -1,5 +1,26 @@
-"""RL Zoo integration: loading trained agents (more to come: algorithms for rl_zoo3 train)."""
+"""RL Zoo integration: imitation's BC, DAgger, GAIL and AIRL as SB3 algorithms, registration, loading agents."""
 
-from sb3_behave.zoo.agents import load_agent_from_path
+from typing import Any
 
-__all__ = ["load_agent_from_path"]
+from sb3_behave.zoo.agents import load_agent, load_agent_from_path
+from sb3_behave.zoo.registry import ALGORITHMS, algorithm_class, register_algorithms
+
+__all__ = [
+    "AIRL",
+    "ALGORITHMS",
+    "BC",
+    "GAIL",
+    "DAgger",
+    "algorithm_class",
+    "load_agent",
+    "load_agent_from_path",
+    "register_algorithms",
+]
+
+
+def __getattr__(name: str) -> Any:  # the adapters import imitation: load them on first use
+    if name in {"BC", "DAgger", "GAIL", "AIRL"}:
+        from sb3_behave.zoo import adapters
+
+        return getattr(adapters, name)
+    raise AttributeError(f"module 'sb3_behave.zoo' has no attribute {name!r}")

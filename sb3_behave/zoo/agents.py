@@ -66,3 +66,93 @@ def load_agent_from_path(path: str | Path, env: gym.Env, algo: str | None = None
         normalize = VecNormalize.load(str(stats), DummyVecEnv([lambda: env]))
         normalize.training = False
     return model, normalize
+
+
+def load_agent(
+    algo: str,
+    env_id: str,
+    folder: str | Path = "rl-trained-agents",
+    exp_id: int = 0,
+    load_best: bool = False,
+    n_envs: int = 1,
+    seed: int = 0,
+    device: str = "cpu",
+    env_kwargs: dict[str, Any] | None = None,
+    hub: bool = True,
+) -> Any:
+    """Load an agent trained by the RL Zoo, with the env it was trained on (VecNormalize statistics applied).
+
+    imitation's ``load_policy`` ignores a run's ``vecnormalize.pkl``; here the returned model's
+    env (``model.get_env()``) is the zoo's test env with the saved statistics loaded, frozen, so
+    ``model.predict(model.get_env().reset())`` acts as in training.
+
+    :param algo: ``ppo``, ``sac``, ... or one of sb3-behave's (``bc``, ``dagger``, ``gail``, ``airl``, ``valuedice``)
+    :param env_id: the gymnasium id, e.g. ``sb3_behave/FlappyBird-v0``
+    :param folder: the zoo's log folder (``logs`` after ``sb3-behave train``); the default is
+        the zoo's ``rl-trained-agents``, which falls back to sb3-behave's shipped agents and then
+        to the Hugging Face hub (organization ``sb3``) when the agent is not there
+    :param exp_id: the run number (``<env>_<exp_id>``); 0 for the latest
+    :param load_best: load ``best_model.zip`` (saved by the zoo's evaluation) instead of the final model
+    :param n_envs: number of envs of the returned VecEnv
+    :param seed: seed of the env
+    :param device: torch device
+    :param env_kwargs: keyword arguments of the env, over those saved with the run
+    :param hub: try the Hugging Face hub when the agent is in none of the folders
+    :return: the model, its env set to the zoo's test VecEnv
+    :raises ValueError: no such run, and the hub is off or unreachable (the message says which)
+    """
+    import yaml
+    from rl_zoo3.utils import create_test_env, get_model_path, get_saved_hyperparams
+
+    from sb3_behave.zoo.commands import PRETRAINED_FOLDER, ZOO_DEFAULT_FOLDER, _has_agent
+    from sb3_behave.zoo.registry import register_algorithms
+
+    register_algorithms()
+    algo = algo.lower()
+    folder = Path(folder)
+    shipped = _has_agent(PRETRAINED_FOLDER, algo, env_id)
+    if str(folder) == ZOO_DEFAULT_FOLDER and not _has_agent(folder, algo, env_id) and shipped:
+        folder = PRETRAINED_FOLDER
+    from rl_zoo3.utils import EnvironmentName
+
+    env_name = EnvironmentName(env_id)
+
+    def find() -> tuple[str, str]:
+        _, model_path, log_path = get_model_path(exp_id, str(folder), algo, env_name, load_best)
+        return model_path, log_path
+
+    try:
+        model_path, log_path = find()
+    except (AssertionError, ValueError) as missing:
+        if not hub:
+            raise ValueError(f"no {algo} agent for {env_id} in {folder}: {missing}") from None
+        try:
+            from rl_zoo3.load_from_hub import download_from_hub
+
+            download_from_hub(algo=algo, env_name=env_name, exp_id=exp_id, folder=str(folder), organization="sb3",
+                              repo_name=None, force=False)
+        except Exception as error:  # the hub library raises many kinds; none is recoverable here
+            raise ValueError(
+                f"no {algo} agent for {env_id} in {folder} ({missing}), and the Hugging Face hub could not provide one "
+                f"({type(error).__name__}: {error}); train one with `sb3-behave train --algo {algo} --env {env_id}` "
+                "and pass folder='logs'"
+            ) from None
+        model_path, log_path = find()
+
+    stats_path = str(Path(log_path) / env_name)
+    hyperparams, maybe_stats_path = get_saved_hyperparams(stats_path, test_mode=True)
+    saved_kwargs: dict[str, Any] = {}
+    args_path = Path(stats_path) / "args.yml"
+    if args_path.is_file():
+        saved_kwargs = (yaml.load(args_path.read_text(), Loader=yaml.UnsafeLoader) or {}).get("env_kwargs") or {}
+    env = create_test_env(
+        env_id,
+        n_envs=n_envs,
+        stats_path=maybe_stats_path,
+        seed=seed,
+        should_render=False,
+        hyperparams=hyperparams,
+        env_kwargs={**saved_kwargs, **(env_kwargs or {})},
+    )
+    custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
+    return _algorithm_class(algo).load(model_path, env=env, device=device, custom_objects=custom_objects)

@@ -1,0 +1,162 @@
+"""BC, DAgger, GAIL and AIRL trained by the RL Zoo (``sb3-behave train``) from zoo_configs/, 3 seeds each.
+
+    python benchmarks/imitation_zoo.py --env cartpole --seeds 0 1 2
+    python benchmarks/imitation_zoo.py --env flappy --seeds 0 1 2
+
+Each run is exactly what a user types: ``sb3-behave train --algo <algo> --env <env> -conf
+zoo_configs/<algo>.yml --seed <k>`` (run from ``--out``, so the configs' relative demonstration
+paths resolve there). The final model is then evaluated on fresh seeded episodes:
+
+- CartPole-v1: mean return of 20 deterministic episodes. The expert is PPO trained by
+  ``zoo_configs/ppo.yml`` (seed 0); the demonstrations are 10 of its episodes.
+- sb3_behave/FlappyBird-v0 (features): mean score (pipes) of 10 deterministic whole games
+  (10,000 frames). The expert is the scripted one; the demonstrations are 10 of its games.
+
+Results go to ``--out/<env>/results.json`` and a Markdown table to ``--out/<env>/table.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+FLAPPY = "sb3_behave/FlappyBird-v0"
+ENVS = {"cartpole": "CartPole-v1", "flappy": FLAPPY}
+ALGOS = ("bc", "dagger", "gail", "airl")
+
+
+def sb3_behave(args: list[str], cwd: Path, log: Path) -> float:
+    """Run ``sb3-behave ARGS`` in ``cwd`` on one thread; its output goes to ``log``. Returns seconds."""
+    start = time.time()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
+    with log.open("w") as out:
+        subprocess.run([sys.executable, "-m", "sb3_behave.cli", *args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                       check=True)
+    return time.time() - start
+
+
+def prepare(env_key: str, out: Path) -> dict:
+    """The expert, its demonstrations (in the configs' paths) and the expert's evaluation."""
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / "zoo_configs").exists():
+        (out / "zoo_configs").symlink_to(ROOT / "zoo_configs")
+    if env_key == "cartpole":
+        expert_run = out / "logs" / "ppo" / "CartPole-v1_1"
+        if not (expert_run / "CartPole-v1.zip").is_file():
+            sb3_behave(["train", "--algo", "ppo", "--env", "CartPole-v1", "-conf", "zoo_configs/ppo.yml", "--seed", "0",
+                        "--eval-freq", "-1"], out, out / "expert.log")
+        if not (out / "demos" / "cartpole_ppo").is_dir():
+            sb3_behave(["record-demos", "--env", "CartPole-v1", "--expert", str(expert_run), "--episodes", "10",
+                        "--out", "demos/cartpole_ppo", "--seed", "100"], out, out / "record.log")
+        expert = evaluate("ppo", "CartPole-v1", out / "logs", exp_id=1)
+        return {"expert": "PPO (zoo_configs/ppo.yml, seed 0)", "expert_value": expert, "demos": "10 episodes of the expert"}
+    if not (out / "demos" / "flappy_strong").is_dir():
+        sb3_behave(["record-demos", "--skill", "strong", "--episodes", "10", "--out", "demos/flappy_strong", "--seed", "100"],
+                   out, out / "record.log")
+    from sb3_behave.envs import FlappyBirdExpert, evaluate_flappy_policy
+
+    expert = evaluate_flappy_policy(FlappyBirdExpert(), games=10, max_frames=10_000)["score"]
+    return {"expert": "the scripted expert", "expert_value": expert, "demos": "10 games of the expert (100,000 frames)"}
+
+
+def evaluate(algo: str, env_id: str, folder: Path, exp_id: int) -> float:
+    """Mean return (CartPole) or mean score (Flappy Bird) of the run's final model."""
+    from sb3_behave.zoo import load_agent
+
+    model = load_agent(algo, env_id, folder=folder, exp_id=exp_id, hub=False)
+    if env_id == FLAPPY:
+        from sb3_behave.envs import evaluate_flappy_policy
+
+        return float(evaluate_flappy_policy(model, games=10, max_frames=10_000)["score"])
+    import gymnasium as gym
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    env = DummyVecEnv([lambda: gym.make(env_id)])
+    env.seed(10_000)
+    returns, _ = evaluate_policy(model, env, n_eval_episodes=20, deterministic=True, return_episode_rewards=True)
+    return float(np.mean(returns))
+
+
+def config_steps(algo: str, env_id: str) -> tuple[int, str]:
+    import yaml
+
+    entry = yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text())[env_id]
+    steps = int(float(entry["n_timesteps"]))
+    return steps, ("gradient steps, 0 env steps" if algo == "bc" else "env steps")
+
+
+def table(env_key: str, results: dict) -> str:
+    env_id = ENVS[env_key]
+    unit = "return" if env_key == "cartpole" else "score (pipes)"
+    expert = results["expert_value"]
+    lines = [
+        f"Env: `{env_id}`. Expert: {results['expert']}, {unit} {expert:.1f}. Demonstrations: {results['demos']}.",
+        "",
+        f"| algorithm | {unit}: mean ± std over seeds | per seed | % of expert | goal | budget |",
+        "|---|---:|---|---:|---|---|",
+    ]
+    for algo in ALGOS:
+        runs = results["runs"].get(algo)
+        if not runs:
+            continue
+        values = np.array([r["value"] for r in runs])
+        share = 100 * values.mean() / expert
+        goal_applies = env_key == "cartpole" or algo in ("bc", "dagger")
+        goal = ("met" if share >= 90 else "**missed**") if goal_applies else "no goal"
+        steps, unit_steps = config_steps(algo, env_id)
+        per_seed = ", ".join(f"{v:.1f}" for v in values)
+        lines.append(
+            f"| {algo} | {values.mean():.1f} ± {values.std():.1f} | {per_seed} | {share:.0f}% | ≥ 90%: {goal} | "
+            f"{steps:,} {unit_steps} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", choices=sorted(ENVS), required=True)
+    parser.add_argument("--algos", nargs="+", choices=ALGOS, default=list(ALGOS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--out", type=Path, default=Path("benchmark_runs/imitation_zoo"))
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "imitation_zoo")
+    args = parser.parse_args()
+
+    env_id = ENVS[args.env]
+    out = args.out.resolve() / args.env
+    results_file = args.results / args.env / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {"runs": {}}
+    setup = prepare(args.env, out)
+    results.update(expert=setup["expert"], expert_value=setup["expert_value"], demos=setup["demos"])
+    print(f"expert: {setup['expert']}: {setup['expert_value']:.1f}")
+    for algo in args.algos:
+        runs = {r["seed"]: r for r in results["runs"].get(algo, [])}
+        for seed in args.seeds:
+            folder = out / "logs" / f"{algo}_seed{seed}"
+            if not any(folder.glob(f"{algo}/*_1/*.zip")):
+                seconds = sb3_behave(["train", "--algo", algo, "--env", env_id, "-conf", f"zoo_configs/{algo}.yml",
+                                      "--seed", str(seed), "--eval-freq", "-1", "-f", str(folder)], out,
+                                     out / f"{algo}_seed{seed}.log")
+            else:
+                seconds = runs.get(seed, {}).get("seconds", float("nan"))
+            value = evaluate(algo, env_id, folder, exp_id=1)
+            runs[seed] = {"seed": seed, "value": value, "seconds": round(seconds, 1)}
+            print(f"{algo} seed {seed}: {value:.1f} ({seconds:.0f} s)", flush=True)
+        results["runs"][algo] = [runs[s] for s in sorted(runs)]
+        results_file.parent.mkdir(parents=True, exist_ok=True)
+        results_file.write_text(json.dumps(results, indent=2))
+    text = table(args.env, results)
+    (args.results / args.env / "table.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

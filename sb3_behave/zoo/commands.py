@@ -1,0 +1,113 @@
+"""``sb3-behave train``, ``enjoy`` and ``record-video``: the RL Zoo's own scripts with sb3-behave's algorithms added.
+
+Every zoo flag works as in ``python -m rl_zoo3.train`` (``--eval-freq``, ``--save-freq``, ``-tb``,
+``-i``, ``--seed``, ``--vec-env``, ``-params``, ``-optimize``, ...): the arguments are handed to
+the zoo unchanged, after :func:`~sb3_behave.zoo.registry.register_algorithms`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+#: Where the package keeps its pretrained agents, in the zoo's layout (``<algo>/<env>_<n>/``).
+PRETRAINED_FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
+#: The zoo's default folder of trained agents (it downloads from the Hugging Face hub into it).
+ZOO_DEFAULT_FOLDER = "rl-trained-agents"
+
+
+def _option(argv: Sequence[str], *names: str) -> str | None:
+    """The value of an option given as ``--name value`` or ``--name=value``, or None."""
+    for i, arg in enumerate(argv):
+        for name in names:
+            if arg == name and i + 1 < len(argv):
+                return argv[i + 1]
+            if arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def _has_agent(folder: Path, algo: str, env_id: str) -> bool:
+    name = env_id.replace("/", "-")
+    return any(p.is_dir() for p in (folder / algo).glob(f"{name}_*")) or (folder / algo / f"{name}.zip").is_file()
+
+
+def with_default_folder(argv: Sequence[str]) -> list[str]:
+    """Add ``-f <package>/pretrained`` when no folder is given and the package ships the agent asked for.
+
+    The zoo's default folder (``rl-trained-agents``) still wins when it holds the agent.
+    """
+    argv = list(argv)
+    if _option(argv, "-f", "--folder") is not None:
+        return argv
+    algo = _option(argv, "--algo") or "ppo"
+    env_id = _option(argv, "--env") or "CartPole-v1"
+    if not _has_agent(Path(ZOO_DEFAULT_FOLDER), algo, env_id) and _has_agent(PRETRAINED_FOLDER, algo, env_id):
+        argv += ["-f", str(PRETRAINED_FOLDER)]
+    return argv
+
+
+def _is_network_error(error: BaseException) -> bool:
+    module = type(error).__module__ or ""
+    return module.split(".")[0] in {"requests", "urllib3", "huggingface_hub", "socket"} or isinstance(error, OSError)
+
+
+def _run(prog: str, entry: Callable[[], None], argv: Sequence[str]) -> int:
+    from sb3_behave.zoo.registry import register_algorithms
+
+    register_algorithms()
+    saved = sys.argv
+    sys.argv = [prog, *argv]
+    try:
+        entry()
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+    except Exception as error:
+        if os.environ.get("SB3_BEHAVE_DEBUG") or not _is_network_error(error):
+            raise
+        print(
+            f"{prog}: error: the agent is not on this machine and the Hugging Face hub could not be reached "
+            f"({type(error).__name__}): train one with `sb3-behave train`, or pass -f with a folder of trained agents",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def train(argv: Sequence[str]) -> int:
+    """``rl_zoo3.train`` with sb3-behave's algorithms; ``argv`` are the zoo's own arguments."""
+    from rl_zoo3.train import train as zoo_train
+
+    argv = list(argv)
+    algo = _option(argv, "--algo") or "ppo"
+    from sb3_behave.zoo.registry import ALGORITHMS
+
+    if algo in ALGORITHMS and _option(argv, "-conf", "--conf-file") is None and "-h" not in argv and "--help" not in argv:
+        raise ValueError(f"--algo {algo}: the zoo has no built-in hyperparameters for it: pass -conf zoo_configs/{algo}.yml")
+    return _run("sb3-behave train", zoo_train, argv)
+
+
+def enjoy(argv: Sequence[str]) -> int:
+    """``rl_zoo3.enjoy`` with sb3-behave's algorithms and pretrained agents."""
+    from rl_zoo3.enjoy import enjoy as zoo_enjoy
+
+    return _run("sb3-behave enjoy", zoo_enjoy, with_default_folder(argv))
+
+
+def record_video(argv: Sequence[str]) -> int:
+    """``rl_zoo3.record_video`` with sb3-behave's algorithms and pretrained agents."""
+    import runpy
+
+    try:
+        import moviepy  # noqa: F401
+    except ImportError:
+        raise ValueError("record-video writes mp4 files with moviepy: pip install 'sb3-behave[video]'") from None
+
+    def zoo_record_video() -> None:  # the zoo's script has no function to call: run it as __main__
+        runpy.run_module("rl_zoo3.record_video", run_name="__main__")
+
+    return _run("sb3-behave record-video", zoo_record_video, with_default_folder(argv))
