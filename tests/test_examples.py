@@ -33,3 +33,10 @@ def test_bc_warm_start_example(tmp_path):
     args = ["--demo-episodes", "2", "--demo-frames", "300", "--bc-epochs", "2", "--timesteps", "4096"]
     out = run_example("bc_warm_start.py", *args, cwd=tmp_path)
     assert "after the warm start:" in out and "after fine-tuning:" in out and "BC warm start on 600 transitions" in out
+
+
+def test_gail_in_the_zoo_example(tmp_path):
+    args = ["--episodes", "1", "--max-episode-steps", "2100", "--timesteps", "8192", "--video-steps", "50"]
+    out = run_example("gail_in_the_zoo.py", *args, cwd=tmp_path)
+    assert "mean/disc/disc_loss" in out and "GAIL agent:" in out
+    assert list((tmp_path / "logs" / "gail").rglob("*.mp4"))
