@@ -34,7 +34,7 @@ ENVS = {"cartpole": "CartPole-v1", "flappy": FLAPPY}
 
 def config(algo: str, env_id: str) -> dict:
     entry = dict(yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text())[env_id])
-    for key in ("n_timesteps", "demonstrations"):
+    for key in ("n_timesteps", "demonstrations", "policy"):
         entry.pop(key, None)
     if isinstance(entry.get("policy_kwargs"), str):
         entry["policy_kwargs"] = eval(entry["policy_kwargs"])  # the zoo's convention for this key

@@ -201,14 +201,14 @@ def test_every_shipped_config_builds_its_algorithm(name, tmp_path):
     algo = name.removesuffix(".yml").split("_")[0]
     for env_id, entry in yaml.safe_load((ROOT / "zoo_configs" / name).read_text()).items():
         entry = dict(entry)
-        for key in ("n_timesteps", "n_envs", "normalize", "env_wrapper", "callback", "frame_stack"):
+        for key in ("n_timesteps", "n_envs", "normalize", "env_wrapper", "callback", "frame_stack", "demonstrations"):
             entry.pop(key, None)
         if isinstance(entry.get("policy_kwargs"), str):
             entry["policy_kwargs"] = eval(entry["policy_kwargs"])
         for key, value in list(entry.items()):
             if isinstance(value, str) and value.startswith("lin_"):
                 entry[key] = float(value[4:])
-        ALGOS[algo](env=env_id, **entry)  # demonstrations are read only by learn()
+        ALGOS[algo](env=env_id, **entry)  # demonstrations are checked by the tests of each algorithm
 
 
 def test_enjoy_finds_the_shipped_flappy_bird_agent(tmp_path, monkeypatch, capsys):
