@@ -593,14 +593,33 @@ class _AdversarialAlgorithm(ImitationAlgorithm):
         super()._setup_model()
         self.reward_net = self._make_reward_net().to(self.device)
 
-    def _make_reward_net(self) -> th.nn.Module:
+    def _classes(self) -> tuple[type, type]:
+        """imitation's trainer class and reward net class."""
         raise NotImplementedError
+
+    def _make_reward_net(self) -> th.nn.Module:
+        from imitation.util.networks import RunningNorm
+
+        kwargs = {"normalize_input_layer": RunningNorm, **self.reward_net_kwargs}
+        return self._classes()[1](self.observation_space, self.action_space, **kwargs)
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         return ["policy", "reward_net"], []
 
     def _make_trainer(self, demonstrations: Any, gen: BaseAlgorithm, imitation_logger: Any) -> Any:
-        raise NotImplementedError
+        return self._classes()[0](
+            demonstrations=demonstrations,
+            demo_batch_size=self.demo_batch_size,
+            venv=self.env,
+            gen_algo=gen,
+            reward_net=self.reward_net,
+            n_disc_updates_per_round=self.n_disc_updates_per_round,
+            gen_train_timesteps=self.gen_train_timesteps,
+            gen_replay_buffer_capacity=self.gen_replay_buffer_capacity,
+            disc_opt_kwargs={"lr": self.disc_learning_rate},
+            custom_logger=imitation_logger,
+            allow_variable_horizon=self.allow_variable_horizon,
+        )
 
     def _make_generator(self) -> BaseAlgorithm:
         gen_class = generator_class(self.gen_algo)
@@ -680,29 +699,11 @@ class GAIL(_AdversarialAlgorithm):
 
     algo_name = "gail"
 
-    def _make_reward_net(self) -> th.nn.Module:
-        from imitation.rewards.reward_nets import BasicRewardNet
-        from imitation.util.networks import RunningNorm
-
-        kwargs = {"normalize_input_layer": RunningNorm, **self.reward_net_kwargs}
-        return BasicRewardNet(self.observation_space, self.action_space, **kwargs)
-
-    def _make_trainer(self, demonstrations: Any, gen: BaseAlgorithm, imitation_logger: Any) -> Any:
+    def _classes(self) -> tuple[type, type]:
         from imitation.algorithms.adversarial.gail import GAIL as ImitationGAIL
+        from imitation.rewards.reward_nets import BasicRewardNet
 
-        return ImitationGAIL(
-            demonstrations=demonstrations,
-            demo_batch_size=self.demo_batch_size,
-            venv=self.env,
-            gen_algo=gen,
-            reward_net=self.reward_net,
-            n_disc_updates_per_round=self.n_disc_updates_per_round,
-            gen_train_timesteps=self.gen_train_timesteps,
-            gen_replay_buffer_capacity=self.gen_replay_buffer_capacity,
-            disc_opt_kwargs={"lr": self.disc_learning_rate},
-            custom_logger=imitation_logger,
-            allow_variable_horizon=self.allow_variable_horizon,
-        )
+        return ImitationGAIL, BasicRewardNet
 
 
 class AIRL(_AdversarialAlgorithm):
@@ -714,26 +715,8 @@ class AIRL(_AdversarialAlgorithm):
 
     algo_name = "airl"
 
-    def _make_reward_net(self) -> th.nn.Module:
-        from imitation.rewards.reward_nets import BasicShapedRewardNet
-        from imitation.util.networks import RunningNorm
-
-        kwargs = {"normalize_input_layer": RunningNorm, **self.reward_net_kwargs}
-        return BasicShapedRewardNet(self.observation_space, self.action_space, **kwargs)
-
-    def _make_trainer(self, demonstrations: Any, gen: BaseAlgorithm, imitation_logger: Any) -> Any:
+    def _classes(self) -> tuple[type, type]:
         from imitation.algorithms.adversarial.airl import AIRL as ImitationAIRL
+        from imitation.rewards.reward_nets import BasicShapedRewardNet
 
-        return ImitationAIRL(
-            demonstrations=demonstrations,
-            demo_batch_size=self.demo_batch_size,
-            venv=self.env,
-            gen_algo=gen,
-            reward_net=self.reward_net,
-            n_disc_updates_per_round=self.n_disc_updates_per_round,
-            gen_train_timesteps=self.gen_train_timesteps,
-            gen_replay_buffer_capacity=self.gen_replay_buffer_capacity,
-            disc_opt_kwargs={"lr": self.disc_learning_rate},
-            custom_logger=imitation_logger,
-            allow_variable_horizon=self.allow_variable_horizon,
-        )
+        return ImitationAIRL, BasicShapedRewardNet
