@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence, TypeVar
+from typing import Any, Callable, ClassVar, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -32,7 +32,6 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize, unwrap_vec_normalize
 
 PathLike = str | Path
-SelfImitationAlgorithm = TypeVar("SelfImitationAlgorithm", bound="ImitationAlgorithm")
 
 #: Generators for GAIL and AIRL, by the name used in YAML (``gen_algo: ppo``).
 GENERATORS = ("ppo", "a2c", "trpo")
@@ -66,15 +65,13 @@ class _StepCallbacks(VecEnvWrapper):
     def __init__(self, venv: VecEnv, on_step: Callable[[], bool]) -> None:
         super().__init__(venv)
         self._on_step = on_step
-        self.stopped = False
 
     def reset(self) -> Any:
         return self.venv.reset()
 
     def step_wait(self) -> Any:
         result = self.venv.step_wait()
-        if not self._on_step():
-            self.stopped = True
+        self._on_step()  # a stop request is kept by the adapter and ends the current round
         return result
 
 
@@ -130,23 +127,16 @@ def make_expert_policy(expert: str, env: VecEnv) -> BasePolicy:
 
         rule = FlappyBirdExpert()
         return _ExpertPolicy(env.observation_space, env.action_space, rule.act)
-    path = Path(expert)
-    if not path.exists():
+    if not Path(expert).exists():
         raise ValueError(f"expert: {expert!r}: expected 'scripted', a model .zip or an RL Zoo run folder")
-    from sb3_behave.zoo.agents import load_agent_from_path
+    from sb3_behave.demos.record import model_policy
 
     env_id = _env_id(env)
     single = gym.make(env_id) if env_id else None
-    model, normalize = load_agent_from_path(path, single if single is not None else env)
+    act = model_policy(expert, single if single is not None else env)  # VecNormalize statistics applied
     if single is not None:
         single.close()
-
-    def act(obs: np.ndarray) -> np.ndarray:
-        if normalize is not None:
-            obs = normalize.normalize_obs(obs)
-        return model.predict(obs, deterministic=True)[0]
-
-    return _ExpertPolicy(env.observation_space, env.action_space, act)
+    return _ExpertPolicy(env.observation_space, env.action_space, lambda obs: act(obs, single))
 
 
 def _demonstration_paths(demonstrations: Any) -> PathLike | list[PathLike]:
@@ -236,7 +226,7 @@ class ImitationAlgorithm(BaseAlgorithm):
         self._check_env_normalization(self.env)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_trainer", "_gen_algo", "_expert", "_stop_requested"]
+        return [*super()._excluded_save_params(), "_stop_requested"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         return ["policy"], []

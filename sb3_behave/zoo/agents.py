@@ -102,19 +102,14 @@ def load_agent(
     :raises ValueError: no such run, and the hub is off or unreachable (the message says which)
     """
     import yaml
-    from rl_zoo3.utils import create_test_env, get_model_path, get_saved_hyperparams
+    from rl_zoo3.utils import EnvironmentName, create_test_env, get_model_path, get_saved_hyperparams
 
-    from sb3_behave.zoo.commands import PRETRAINED_FOLDER, ZOO_DEFAULT_FOLDER, _has_agent
+    from sb3_behave.zoo.commands import resolve_folder
     from sb3_behave.zoo.registry import register_algorithms
 
     register_algorithms()
     algo = algo.lower()
-    folder = Path(folder)
-    shipped = _has_agent(PRETRAINED_FOLDER, algo, env_id)
-    if str(folder) == ZOO_DEFAULT_FOLDER and not _has_agent(folder, algo, env_id) and shipped:
-        folder = PRETRAINED_FOLDER
-    from rl_zoo3.utils import EnvironmentName
-
+    folder = resolve_folder(folder, algo, env_id)
     env_name = EnvironmentName(env_id)
 
     def find() -> tuple[str, str]:

@@ -34,24 +34,28 @@ def _has_agent(folder: Path, algo: str, env_id: str) -> bool:
     return any(p.is_dir() for p in (folder / algo).glob(f"{name}_*")) or (folder / algo / f"{name}.zip").is_file()
 
 
-def with_default_folder(argv: Sequence[str]) -> list[str]:
-    """Add ``-f <package>/pretrained`` when no folder is given and the package ships the agent asked for.
+def resolve_folder(folder: str | Path, algo: str, env_id: str) -> Path:
+    """The folder to load from: the package's pretrained agents stand in for the zoo's default folder
+    (``rl-trained-agents``) when that does not hold the agent and the package ships it."""
+    folder = Path(folder)
+    if str(folder) != ZOO_DEFAULT_FOLDER or _has_agent(folder, algo, env_id):
+        return folder
+    return PRETRAINED_FOLDER if _has_agent(PRETRAINED_FOLDER, algo, env_id) else folder
 
-    The zoo's default folder (``rl-trained-agents``) still wins when it holds the agent.
-    """
+
+def with_default_folder(argv: Sequence[str]) -> list[str]:
+    """Add ``-f <package>/pretrained`` when no folder is given and :func:`resolve_folder` picks it."""
     argv = list(argv)
     if _option(argv, "-f", "--folder") is not None:
         return argv
-    algo = _option(argv, "--algo") or "ppo"
-    env_id = _option(argv, "--env") or "CartPole-v1"
-    if not _has_agent(Path(ZOO_DEFAULT_FOLDER), algo, env_id) and _has_agent(PRETRAINED_FOLDER, algo, env_id):
-        argv += ["-f", str(PRETRAINED_FOLDER)]
-    return argv
+    folder = resolve_folder(ZOO_DEFAULT_FOLDER, _option(argv, "--algo") or "ppo", _option(argv, "--env") or "CartPole-v1")
+    return argv if folder == Path(ZOO_DEFAULT_FOLDER) else [*argv, "-f", str(folder)]
 
 
 def _is_network_error(error: BaseException) -> bool:
     module = type(error).__module__ or ""
-    return module.split(".")[0] in {"requests", "urllib3", "huggingface_hub", "socket"} or isinstance(error, OSError)
+    from_network_library = module.split(".")[0] in {"requests", "urllib3", "huggingface_hub"}
+    return from_network_library or isinstance(error, (ConnectionError, TimeoutError))
 
 
 def _run(prog: str, entry: Callable[[], None], argv: Sequence[str]) -> int:
