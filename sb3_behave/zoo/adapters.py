@@ -573,6 +573,8 @@ class _AdversarialAlgorithm(ImitationAlgorithm):
         self.round_num = 0
         default_rate = inspect.signature(gen_class.__init__).parameters["learning_rate"].default
         learning_rate = gen_kwargs.get("learning_rate", default_rate)
+        if gen_kwargs.get("use_sde"):  # the generator trains this adapter's policy, so it needs gSDE's distribution
+            policy_kwargs = {**(policy_kwargs or {}), "use_sde": True}
         super().__init__(
             policy, env, demonstrations, learning_rate, policy_kwargs, tensorboard_log, verbose, seed, device, False
         )
@@ -614,7 +616,8 @@ class _AdversarialAlgorithm(ImitationAlgorithm):
     def _make_generator(self) -> BaseAlgorithm:
         gen_class = generator_class(self.gen_algo)
         gen_kwargs = {"verbose": self.verbose, "device": self.device, "seed": self.seed, **self.gen_kwargs}
-        gen = gen_class(type(self.policy), self.env, policy_kwargs=self.policy_kwargs, **gen_kwargs)
+        policy_kwargs = {key: value for key, value in self.policy_kwargs.items() if key != "use_sde"}  # given as use_sde
+        gen = gen_class(type(self.policy), self.env, policy_kwargs=policy_kwargs, **gen_kwargs)
         gen.policy = self.policy  # the generator trains the adapter's own policy
         gen.num_timesteps = self.num_timesteps
         return gen
