@@ -409,6 +409,27 @@ def test_flappy_bird_runs(tmp_path):
     assert action in (0, 1) and model._n_updates > 0
 
 
+def test_box_exploration_is_the_mean_action_plus_clipped_gaussian_noise(pendulum_demos):
+    model = ValueDICE("MlpPolicy", "Pendulum-v1", pendulum_demos, learning_starts=0, policy_kwargs=SMALL, seed=0)
+    model.learn(1)  # sets up the env and _last_obs
+    mean, _ = model.predict(model._last_obs, deterministic=True)
+    model.exploration_noise = 0.0
+    action, buffer_action = model._sample_action(learning_starts=0)
+    np.testing.assert_allclose(action, mean, atol=1e-6)
+    np.testing.assert_allclose(buffer_action, model.policy.scale_action(mean), atol=1e-6)
+    model.exploration_noise = 0.1
+    noisy = np.concatenate([model._sample_action(learning_starts=0)[1] for _ in range(2000)])
+    noise = noisy - model.policy.scale_action(mean)
+    assert abs(noise.mean()) < 0.01 and 0.09 < noise.std() < 0.11  # N(0, 0.1^2) in the [-1, 1] scale
+    model.exploration_noise = 10.0
+    assert np.abs(model._sample_action(learning_starts=0)[1]).max() <= 1.0  # clipped to the action bounds
+    model.exploration_noise = None  # sample from the actor: its spread at initialization, far wider than 0.1
+    sampled = np.concatenate([model._sample_action(learning_starts=0)[1] for _ in range(200)])
+    assert sampled.std() > 0.2  # 0.40 for this seed
+    with pytest.raises(ValueError, match="exploration_noise"):
+        ValueDICE("MlpPolicy", "Pendulum-v1", pendulum_demos, exploration_noise=-1.0)
+
+
 # --------------------------------------------------------------------------- errors
 def test_errors_name_the_problem(cartpole_demos, tmp_path):
     with pytest.raises(DemonstrationError, match="nowhere"):

@@ -254,6 +254,9 @@ class ValueDICE(OffPolicyAlgorithm):
     :param initial_states: ``"first"``: p_0 is the first observation of each demonstration;
         ``"expert"``: every expert state, as the paper's code does (each state starts the rest of its
         trajectory, which gives the linear term far more states)
+    :param exploration_noise: Box actions only: after ``learning_starts``, the rollouts take the
+        actor's mean action plus Gaussian noise of this standard deviation (in the ``[-1, 1]`` action
+        scale, then clipped), as the paper's code does (0.1); None samples from the actor instead
     :param train_freq: update the model every ``train_freq`` steps (or ``(n, "episode")``)
     :param gradient_steps: gradient steps after each rollout (-1: as many as env steps)
     :param replay_buffer_class: replay buffer class (SB3's ``ReplayBuffer`` by default)
@@ -291,6 +294,7 @@ class ValueDICE(OffPolicyAlgorithm):
         normalize_expert_states: bool = True,
         offline: bool = False,
         initial_states: str = "first",
+        exploration_noise: float | None = 0.1,
         train_freq: int | tuple[int, str] = 1,
         gradient_steps: int = 1,
         replay_buffer_class: type[ReplayBuffer] | None = None,
@@ -331,6 +335,8 @@ class ValueDICE(OffPolicyAlgorithm):
             raise ValueError(f"gamma={gamma}: ValueDICE needs a discount in (0, 1)")
         if gradient_penalty_weight < 0 or orthogonal_reg_weight < 0:
             raise ValueError("gradient_penalty_weight and orthogonal_reg_weight must be >= 0")
+        if exploration_noise is not None and exploration_noise < 0:
+            raise ValueError(f"exploration_noise={exploration_noise}: expected a standard deviation >= 0, or None")
         if initial_states not in ("first", "expert"):
             raise ValueError(f"initial_states={initial_states!r}: expected 'first' or 'expert'")
         normalizer = self._vec_normalize_env
@@ -347,6 +353,7 @@ class ValueDICE(OffPolicyAlgorithm):
         self.normalize_expert_states = normalize_expert_states
         self.offline = offline
         self.initial_states = initial_states
+        self.exploration_noise = exploration_noise
         self.demonstrations = demonstrations
         self.policy_kwargs["absorbing_state"] = absorbing_state
         self._expert: dict[str, th.Tensor] | None = None
@@ -556,6 +563,19 @@ class ValueDICE(OffPolicyAlgorithm):
             "gradient_penalty": penalty.item(),
             "orthogonal_penalty": orthogonal.item(),
         }
+
+    def _sample_action(self, learning_starts: int, action_noise: Any = None, n_envs: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """SB3's rollout action; for Box actions with ``exploration_noise``, mean action + N(0, noise^2), clipped."""
+        if (
+            self.exploration_noise is None
+            or not isinstance(self.action_space, spaces.Box)
+            or self.num_timesteps < learning_starts
+        ):
+            return super()._sample_action(learning_starts, action_noise, n_envs)
+        action, _ = self.predict(self._last_obs, deterministic=True)
+        scaled = self.policy.scale_action(action)
+        scaled = np.clip(scaled + self.exploration_noise * np.random.standard_normal(scaled.shape), -1.0, 1.0)
+        return self.policy.unscale_action(scaled), scaled
 
     def _require_demonstrations(self) -> None:
         if self._expert is None:
