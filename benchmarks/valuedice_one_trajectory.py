@@ -1,18 +1,26 @@
 """ValueDICE from ONE expert trajectory: env steps to 90% of the expert, against GAIL; offline against BC.
 
     python benchmarks/valuedice_one_trajectory.py --env cartpole --seeds 0 1 2
+    python benchmarks/valuedice_one_trajectory.py --env pendulum --seeds 0 1 2
     python benchmarks/valuedice_one_trajectory.py --env flappy --seeds 0 1 2
+    python benchmarks/valuedice_one_trajectory.py --env hopper --seeds 0 --gail-steps 0 --offline-steps 0 --full-curve
+                                                   # Hopper-v4 needs the `mujoco` extra
 
-For each seed, on the same single expert trajectory (CartPole-v1: the zoo-trained PPO expert of
-benchmarks/imitation_zoo.py, 500 steps; Flappy Bird: one game of the scripted expert, 10,000 frames):
+The single expert trajectory: CartPole-v1, the zoo-trained PPO expert of benchmarks/imitation_zoo.py
+(500 steps); Pendulum-v1 and Hopper-v4, a SAC expert this script trains first if it is missing
+(``sb3-behave train --algo sac -conf zoo_configs/sac_experts.yml --seed 0``); Flappy Bird, one game
+of the scripted expert (10,000 frames). For each seed, on that trajectory:
 
 - ValueDICE online, the settings of zoo_configs/valuedice.yml, evaluated every ``--eval-every``
   env steps (deterministic, 10 episodes; Flappy Bird: 10 games of at most 2,000 frames, scored
   against the expert on the same games);
-- GAIL (sb3_behave.zoo.GAIL, the settings of zoo_configs/gail.yml), evaluated the same way;
-- ValueDICE offline and BC (sb3_behave.zoo.BC), the same number of gradient steps, final evaluation.
+- GAIL (sb3_behave.zoo.GAIL, the settings of zoo_configs/gail.yml), evaluated the same way
+  (``--gail-steps 0`` skips it);
+- ValueDICE offline and BC (sb3_behave.zoo.BC), the same number of gradient steps, final evaluation
+  (``--offline-steps 0`` skips them).
 
-"Steps to 90%" is the first evaluation at or above 90% of the expert's value. Results go to
+"Steps to 90%" is the first evaluation at or above 90% of the way from random actions to the
+expert (``random + 0.9 * (expert - random)``: Pendulum's returns are negative). Results go to
 ``--results/<env>.json`` and a Markdown table to ``--results/<env>.md``.
 """
 
@@ -20,20 +28,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
+import torch
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAPPY = "sb3_behave/FlappyBird-v0"
-ENVS = {"cartpole": "CartPole-v1", "flappy": FLAPPY}
+ENVS = {"cartpole": "CartPole-v1", "pendulum": "Pendulum-v1", "flappy": FLAPPY, "hopper": "Hopper-v4"}
+SAC_EXPERTS = ROOT / "zoo_configs" / "sac_experts.yml"
+# Per env: ValueDICE env steps, evaluation period, GAIL evaluation period (one GAIL round).
+DEFAULTS = {
+    "cartpole": (5_000, 500, 4_096),
+    "pendulum": (50_000, 2_000, 4_096),
+    "flappy": (50_000, 5_000, 16_384),
+    "hopper": (100_000, 5_000, 16_384),
+}
 
 
 def config(algo: str, env_id: str) -> dict:
-    entry = dict(yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text())[env_id])
+    """The hyperparameters of ``zoo_configs/<algo>.yml`` for ``env_id`` (empty: the algorithm's defaults)."""
+    entries = yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text())
+    entry = dict(entries.get(env_id, {}))
     for key in ("n_timesteps", "demonstrations", "policy"):
         entry.pop(key, None)
     if isinstance(entry.get("policy_kwargs"), str):
@@ -48,14 +71,26 @@ def make_evaluator(env_id: str):
 
         return lambda policy: float(evaluate_flappy_policy(policy, games=10, max_frames=2000)["score"])
     from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     def value(policy) -> float:
-        env = DummyVecEnv([lambda: gym.make(env_id)])
+        env = DummyVecEnv([lambda: Monitor(gym.make(env_id))])
         env.seed(10_000)
         return float(evaluate_policy(policy, env, n_eval_episodes=10, deterministic=True)[0])
 
     return value
+
+
+class RandomPolicy:
+    """Uniformly random actions, for the floor of the normalized score."""
+
+    def __init__(self, env_id: str, seed: int = 0):
+        self.action_space = gym.make(env_id).action_space
+        self.action_space.seed(seed)
+
+    def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
+        return np.stack([self.action_space.sample() for _ in range(len(obs))]), state
 
 
 class Curve(BaseCallback):
@@ -65,6 +100,7 @@ class Curve(BaseCallback):
         super().__init__()
         self.evaluate, self.every, self.target, self.stop_at_target = evaluate, every, target, stop_at_target
         self.points: list[tuple[int, float]] = []
+        self.on_point = lambda: None  # called after each evaluation
         self._next = every
 
     def _on_step(self) -> bool:
@@ -73,18 +109,59 @@ class Curve(BaseCallback):
         self._next += self.every
         value = self.evaluate(self.model)
         self.points.append((self.num_timesteps, value))
+        self.on_point()
+        print(f"  {type(self.model).__name__} step {self.num_timesteps:,}: {value:.1f} (target {self.target:.1f})", flush=True)
         return not (self.stop_at_target and value >= self.target)
 
     def steps_to_target(self) -> int | None:
         return next((step for step, value in self.points if value >= self.target), None)
 
 
+def sac_expert(env_id: str, out: Path) -> Path:
+    """The run folder of the SAC expert for ``env_id``, trained first (seed 0) if it is missing."""
+    logs = out.parent / "experts" / "logs"
+    run = logs / "sac" / f"{env_id}_1"
+    if not (run / f"{env_id}.zip").is_file():
+        if run.exists():
+            raise SystemExit(f"{run}: an unfinished SAC expert run is in the way; delete it and run again")
+        command = [
+            sys.executable,
+            "-m",
+            "sb3_behave.cli",
+            "train",
+            "--algo",
+            "sac",
+            "--env",
+            env_id,
+            "-conf",
+            str(SAC_EXPERTS),
+            "--seed",
+            "0",
+            "-f",
+            str(logs),
+            "--eval-freq",
+            "-1",
+        ]
+        print("training the expert:", " ".join(command), flush=True)
+        subprocess.run(command, check=True)
+    return run
+
+
 def one_trajectory(env_key: str, out: Path) -> tuple[Path, float, str]:
     """Record (once) the single expert trajectory; return its folder, the expert's value and a description."""
-    from sb3_behave.demos import record_demonstrations
+    from sb3_behave.demos import load_episodes, record_demonstrations
+    from sb3_behave.zoo import load_agent
 
     env_id = ENVS[env_key]
     folder = out / f"{env_key}_1"
+    if env_key in ("pendulum", "hopper"):
+        expert = sac_expert(env_id, out)
+        if not folder.is_dir():
+            record_demonstrations(env_id, folder, 1, expert=str(expert), algo="sac", seed=100, progress_bar=False)
+        episode = load_episodes(folder)[0]
+        value = make_evaluator(env_id)(load_agent("sac", env_id, folder=expert.parent.parent, exp_id=1, hub=False))
+        steps = len(episode.trajectory.acts)
+        return folder, value, f"1 episode ({steps} steps, return {sum(episode.trajectory.rews):.1f}) of a SAC expert"
     if env_key == "cartpole":
         expert = out.parent / "imitation_zoo" / "cartpole" / "logs" / "ppo" / "CartPole-v1_1"
         if not expert.is_dir():
@@ -102,60 +179,90 @@ def one_trajectory(env_key: str, out: Path) -> tuple[Path, float, str]:
     return folder, make_evaluator(env_id)(FlappyBirdExpert()), "1 game (10,000 frames) of the scripted expert"
 
 
-def run_seed(env_key: str, demos: Path, target: float, seed: int, args: argparse.Namespace) -> dict:
+def demo_steps(demos: Path) -> int:
+    from sb3_behave.demos import load_episodes
+
+    return sum(len(episode.trajectory.acts) for episode in load_episodes(demos))
+
+
+def run_seed(env_key: str, demos: Path, target: float, result: dict, args: argparse.Namespace, save) -> None:
+    """Fill ``result`` for seed ``result["seed"]``, calling ``save()`` after every evaluation (nothing lost on a crash)."""
     from sb3_behave.valuedice import ValueDICE
     from sb3_behave.zoo import BC, GAIL
 
-    env_id = ENVS[env_key]
+    env_id, seed = ENVS[env_key], result["seed"]
     evaluate = make_evaluator(env_id)
-    result: dict = {"seed": seed}
 
-    start = time.time()
-    curve = Curve(evaluate, args.eval_every, target)
+    def learn(name: str, model, steps: int, every: int) -> None:
+        start = time.time()
+        curve = Curve(evaluate, every, target, stop_at_target=not args.full_curve)
+        result[name] = {"steps_to_90": None, "curve": curve.points, "seconds": None}  # the curve fills in place
+        curve.on_point = save
+        model.learn(steps, callback=curve)
+        result[name].update(steps_to_90=curve.steps_to_target(), seconds=round(time.time() - start))
+        save()
+
     model = ValueDICE("MlpPolicy", env_id, str(demos), seed=seed, **config("valuedice", env_id))
-    model.learn(args.valuedice_steps, callback=curve)
-    seconds = round(time.time() - start)
-    result["valuedice"] = {"steps_to_90": curve.steps_to_target(), "curve": curve.points, "seconds": seconds}
+    learn("valuedice", model, args.valuedice_steps, args.eval_every)
+    if args.gail_steps:
+        from stable_baselines3.common.env_util import make_vec_env
 
-    start = time.time()
-    curve = Curve(evaluate, args.gail_eval_every, target)
-    gail = config("gail", env_id)
-    n_envs = gail.pop("n_envs", 1)
-    from stable_baselines3.common.env_util import make_vec_env
-
-    venv = make_vec_env(env_id, n_envs=n_envs, seed=seed)
-    GAIL("MlpPolicy", venv, demonstrations=str(demos), seed=seed, **{**gail, "demo_batch_size": args.gail_demo_batch}).learn(
-        args.gail_steps, callback=curve
-    )
-    result["gail"] = {"steps_to_90": curve.steps_to_target(), "curve": curve.points, "seconds": round(time.time() - start)}
-
-    offline = ValueDICE("MlpPolicy", env_id, str(demos), offline=True, seed=seed, **config("valuedice", env_id))
-    offline.learn(args.offline_steps)
-    result["valuedice_offline"] = evaluate(offline)
-    bc = BC("MlpPolicy", env_id, demonstrations=str(demos), seed=seed, **config("bc", env_id))
-    bc.learn(args.offline_steps)
-    result["bc"] = evaluate(bc)
-    return result
+        gail = config("gail", env_id)
+        venv = make_vec_env(env_id, n_envs=gail.pop("n_envs", 1), seed=seed)
+        gail["demo_batch_size"] = min(args.gail_demo_batch, demo_steps(demos))  # GAIL samples without replacement
+        learn(
+            "gail",
+            GAIL("MlpPolicy", venv, demonstrations=str(demos), seed=seed, **gail),
+            args.gail_steps,
+            args.gail_eval_every,
+        )
+    if args.offline_steps:
+        offline = ValueDICE("MlpPolicy", env_id, str(demos), offline=True, seed=seed, **config("valuedice", env_id))
+        offline.learn(args.offline_steps)
+        result["valuedice_offline"] = evaluate(offline)
+        bc = BC("MlpPolicy", env_id, demonstrations=str(demos), seed=seed, **config("bc", env_id))
+        bc.learn(args.offline_steps)
+        result["bc"] = evaluate(bc)
+        save()
 
 
-def table(results: dict, args: argparse.Namespace) -> str:
-    def steps(value: int | None, budget: int) -> str:
-        return f"{value:,}" if value is not None else f"not within {budget:,}"
+def table(results: dict) -> str:
+    """The Markdown table of ``results`` (one row per seed)."""
+    budget = results["budget"]
+
+    def steps(run: dict, algo: str) -> str:
+        if algo not in run:
+            return "not run"
+        value, curve = run[algo]["steps_to_90"], run[algo]["curve"]
+        if value is None and run[algo]["seconds"] is None:  # still running, or stopped by a crash
+            return f"unfinished (last evaluation at {curve[-1][0] if curve else 0:,})"
+        return f"{value:,}" if value is not None else f"not within {budget[algo]:,}"
+
+    def ratio(run: dict) -> str:
+        vd = run.get("valuedice", {}).get("steps_to_90")
+        if vd is None or "gail" not in run:
+            return "n/a"
+        gail = run["gail"]["steps_to_90"]
+        return f"{gail / vd:.0f}x" if gail is not None else f"> {budget['gail'] / vd:.0f}x"
+
+    def offline(run: dict, key: str) -> str:
+        return f"{run[key]:.1f}" if key in run else "not run"
 
     lines = [
-        f"Env: `{results['env']}`. Demonstrations: {results['demos']}. Expert value: {results['expert']:.1f}; "
-        f"target (90%): {results['target']:.1f}.",
+        f"Env: `{results['env']}`. Demonstrations: {results['demos']}. Expert value: {results['expert']:.1f}, "
+        f"random actions: {results['random']:.1f}; target (90% of the way): {results['target']:.1f}.",
         "",
-        "| seed | ValueDICE env steps to 90% | GAIL env steps to 90% | ratio | ValueDICE offline | BC | "
-        f"(offline: {args.offline_steps:,} gradient steps) |",
-        "|---:|---:|---:|---:|---:|---:|---|",
+        f"Command: `{results['command']}`. Machine: {results['machine']}.",
+        "",
+        "| seed | ValueDICE env steps to 90% | best / last ValueDICE value | GAIL env steps to 90% | ratio | "
+        f"ValueDICE offline ({budget['offline']:,} steps) | BC ({budget['offline']:,} steps) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in results["runs"]:
-        vd, gail = run["valuedice"]["steps_to_90"], run["gail"]["steps_to_90"]
-        ratio = f"{gail / vd:.0f}x" if vd and gail else "n/a"
+        values = [value for _, value in run.get("valuedice", {}).get("curve", [])] or [float("nan")]
         lines.append(
-            f"| {run['seed']} | {steps(vd, args.valuedice_steps)} | {steps(gail, args.gail_steps)} | {ratio} | "
-            f"{run['valuedice_offline']:.1f} | {run['bc']:.1f} | |"
+            f"| {run['seed']} | {steps(run, 'valuedice')} | {max(values):.1f} / {values[-1]:.1f} | "
+            f"{steps(run, 'gail')} | {ratio(run)} | {offline(run, 'valuedice_offline')} | {offline(run, 'bc')} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -164,34 +271,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", choices=sorted(ENVS), required=True)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--valuedice-steps", type=int, default=None, help="default: 5,000 (CartPole), 50,000 (Flappy)")
-    parser.add_argument("--eval-every", type=int, default=None, help="default: 500 (CartPole), 5,000 (Flappy)")
-    parser.add_argument("--gail-steps", type=int, default=300_000)
+    parser.add_argument(
+        "--valuedice-steps",
+        type=int,
+        default=None,
+        help="env steps (default: 5,000 CartPole, 50,000 Pendulum and Flappy, 100,000 Hopper)",
+    )
+    parser.add_argument(
+        "--eval-every", type=int, default=None, help="default: 500 (CartPole), 2,000 (Pendulum), 5,000 (Flappy, Hopper)"
+    )
+    parser.add_argument("--gail-steps", type=int, default=300_000, help="0 skips GAIL")
     parser.add_argument("--gail-eval-every", type=int, default=None, help="default: one GAIL round")
-    parser.add_argument("--gail-demo-batch", type=int, default=500, help="a single 500-step trajectory is the cap")
-    parser.add_argument("--offline-steps", type=int, default=5_000)
+    parser.add_argument(
+        "--gail-demo-batch", type=int, default=500, help="GAIL's demo batch, capped at the trajectory's length"
+    )
+    parser.add_argument("--offline-steps", type=int, default=5_000, help="0 skips offline ValueDICE and BC")
+    parser.add_argument("--full-curve", action="store_true", help="train to the end instead of stopping at the target")
     parser.add_argument("--out", type=Path, default=Path("benchmark_runs/valuedice"))
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "valuedice_one_trajectory")
     args = parser.parse_args()
-    cartpole = args.env == "cartpole"
-    args.valuedice_steps = args.valuedice_steps or (5_000 if cartpole else 50_000)
-    args.eval_every = args.eval_every or (500 if cartpole else 5_000)
-    args.gail_eval_every = args.gail_eval_every or (4096 if cartpole else 16_384)
+    valuedice_steps, eval_every, gail_eval_every = DEFAULTS[args.env]
+    args.valuedice_steps = args.valuedice_steps or valuedice_steps
+    args.eval_every = args.eval_every or eval_every
+    args.gail_eval_every = args.gail_eval_every or gail_eval_every
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     demos, expert, description = one_trajectory(args.env, out)
-    results = {"env": ENVS[args.env], "demos": description, "expert": expert, "target": 0.9 * expert, "runs": []}
-    for seed in args.seeds:
-        run = run_seed(args.env, demos, 0.9 * expert, seed, args)
-        print(json.dumps({k: v for k, v in run.items() if k not in ("valuedice", "gail")}), run["valuedice"]["steps_to_90"],
-              run["gail"]["steps_to_90"], flush=True)
-        results["runs"].append(run)
-        args.results.mkdir(parents=True, exist_ok=True)
+    random = make_evaluator(ENVS[args.env])(RandomPolicy(ENVS[args.env]))
+    target = random + 0.9 * (expert - random)  # 90% of the way from random to expert (Pendulum's returns are < 0)
+    results = {
+        "env": ENVS[args.env],
+        "demos": description,
+        "expert": expert,
+        "random": random,
+        "target": target,
+        "command": "python benchmarks/valuedice_one_trajectory.py " + " ".join(sys.argv[1:]),
+        "machine": f"{os.cpu_count()} CPU cores, no GPU" if not torch.cuda.is_available() else torch.cuda.get_device_name(),
+        "full_curve": args.full_curve,
+        "budget": {"valuedice": args.valuedice_steps, "gail": args.gail_steps, "offline": args.offline_steps},
+        "runs": [],
+    }
+    args.results.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:
         (args.results / f"{args.env}.json").write_text(json.dumps(results, indent=2))
-    text = table(results, args)
-    (args.results / f"{args.env}.md").write_text(text)
-    print(text)
+        (args.results / f"{args.env}.md").write_text(table(results))
+
+    for seed in args.seeds:
+        run = {"seed": seed}
+        results["runs"].append(run)
+        run_seed(args.env, demos, target, run, args, save)
+        print(json.dumps({key: value["steps_to_90"] if isinstance(value, dict) else value for key, value in run.items()}))
+    print(table(results))
 
 
 if __name__ == "__main__":
