@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -96,11 +95,11 @@ class RandomPolicy:
 class Curve(BaseCallback):
     """Evaluate every ``every`` timesteps; stop once ``target`` is reached (``stop_at_target``)."""
 
-    def __init__(self, evaluate, every: int, target: float, stop_at_target: bool = True):
+    def __init__(self, evaluate, every: int, target: float, stop_at_target: bool = True, on_point=lambda: None):
         super().__init__()
         self.evaluate, self.every, self.target, self.stop_at_target = evaluate, every, target, stop_at_target
+        self.on_point = on_point  # called after each evaluation
         self.points: list[tuple[int, float]] = []
-        self.on_point = lambda: None  # called after each evaluation
         self._next = every
 
     def _on_step(self) -> bool:
@@ -119,31 +118,35 @@ class Curve(BaseCallback):
 
 def sac_expert(env_id: str, out: Path) -> Path:
     """The run folder of the SAC expert for ``env_id``, trained first (seed 0) if it is missing."""
+    from imitation_zoo import sb3_behave  # the sibling benchmark's runner: one thread, output to a log
+
     logs = out.parent / "experts" / "logs"
     run = logs / "sac" / f"{env_id}_1"
     if not (run / f"{env_id}.zip").is_file():
         if run.exists():
             raise SystemExit(f"{run}: an unfinished SAC expert run is in the way; delete it and run again")
-        command = [
-            sys.executable,
-            "-m",
-            "sb3_behave.cli",
-            "train",
-            "--algo",
-            "sac",
-            "--env",
-            env_id,
-            "-conf",
-            str(SAC_EXPERTS),
-            "--seed",
-            "0",
-            "-f",
-            str(logs),
-            "--eval-freq",
-            "-1",
-        ]
-        print("training the expert:", " ".join(command), flush=True)
-        subprocess.run(command, check=True)
+        log = logs.parent / f"{env_id}.log"
+        logs.mkdir(parents=True, exist_ok=True)
+        print(f"training the SAC expert for {env_id} (log: {log})", flush=True)
+        sb3_behave(
+            [
+                "train",
+                "--algo",
+                "sac",
+                "--env",
+                env_id,
+                "-conf",
+                str(SAC_EXPERTS),
+                "--seed",
+                "0",
+                "-f",
+                str(logs),
+                "--eval-freq",
+                "-1",
+            ],
+            cwd=out,
+            log=log,
+        )
     return run
 
 
@@ -195,9 +198,8 @@ def run_seed(env_key: str, demos: Path, target: float, result: dict, args: argpa
 
     def learn(name: str, model, steps: int, every: int) -> None:
         start = time.time()
-        curve = Curve(evaluate, every, target, stop_at_target=not args.full_curve)
+        curve = Curve(evaluate, every, target, stop_at_target=not args.full_curve, on_point=save)
         result[name] = {"steps_to_90": None, "curve": curve.points, "seconds": None}  # the curve fills in place
-        curve.on_point = save
         model.learn(steps, callback=curve)
         result[name].update(steps_to_90=curve.steps_to_target(), seconds=round(time.time() - start))
         save()
@@ -209,7 +211,7 @@ def run_seed(env_key: str, demos: Path, target: float, result: dict, args: argpa
 
         gail = config("gail", env_id)
         venv = make_vec_env(env_id, n_envs=gail.pop("n_envs", 1), seed=seed)
-        gail["demo_batch_size"] = min(args.gail_demo_batch, demo_steps(demos))  # GAIL samples without replacement
+        gail["demo_batch_size"] = args.gail_demo_batch
         learn(
             "gail",
             GAIL("MlpPolicy", venv, demonstrations=str(demos), seed=seed, **gail),
@@ -318,6 +320,7 @@ def main() -> None:
         (args.results / f"{args.env}.json").write_text(json.dumps(results, indent=2))
         (args.results / f"{args.env}.md").write_text(table(results))
 
+    args.gail_demo_batch = min(args.gail_demo_batch, demo_steps(demos))  # GAIL samples without replacement
     for seed in args.seeds:
         run = {"seed": seed}
         results["runs"].append(run)
