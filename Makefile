@@ -1,8 +1,24 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   virtual environment, install, run `sb3-behave quickstart`
 #   make test   virtual environment, install, ruff, the test suite
+#
+# STACK picks the dependency stack (README.md, "Install: two stacks"):
+#   current (default, .venv)        the newest SB3 / sb3-contrib / rl_zoo3 2.x, gymnasium 1.x, numpy 2,
+#                                   imitation 1.0.1's code installed without its stale pins
+#   pinned  (.venv-pinned)          imitation 1.0.1 with its own pins: SB3 2.2, gymnasium 0.29.1, numpy 1
+# e.g. `make test STACK=pinned`.
 PYTHON ?= python3
+STACK ?= current
+IMITATION := imitation==1.0.1
+EXTRAS := dev,bench,video,minari
+ifeq ($(STACK),current)
 VENV ?= .venv
+else ifeq ($(STACK),pinned)
+VENV ?= .venv-pinned
+EXTRAS := $(EXTRAS),pinned
+else
+$(error STACK must be 'current' or 'pinned', not '$(STACK)')
+endif
 BIN := $(VENV)/bin
 # Development and CI use the CPU build of torch that this machine carries (see constraints-dev.txt).
 PIP_INSTALL := $(BIN)/python -m pip install -c constraints-dev.txt
@@ -11,7 +27,12 @@ PIP_INSTALL := $(BIN)/python -m pip install -c constraints-dev.txt
 
 $(BIN)/sb3-behave: pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) -e ".[dev,bench,video]"
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -e ".[$(EXTRAS)]"
+ifeq ($(STACK),current)
+	$(PIP_INSTALL) --no-deps $(IMITATION)
+endif
+	$(BIN)/python -m sb3_behave.stack --check $(STACK)
 	touch $@
 
 install: $(BIN)/sb3-behave
@@ -23,10 +44,10 @@ lint: install
 	$(BIN)/ruff check .
 
 test: lint
-	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m pytest
+	SB3_BEHAVE_STACK=$(STACK) SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/sb3-behave bench env --markdown-out benchmarks/results/env_throughput.md
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis
+	rm -rf .venv .venv-pinned runs .pytest_cache .ruff_cache .hypothesis

@@ -17,7 +17,7 @@ Commands:
   play           play an env with the keyboard in a window, recording your demonstrations
   record-demos   let a program play (scripted expert, random, a trained agent) and record it
   demos info     what a demonstration folder holds
-  demos export   write demonstrations in the imitation library's own format
+  demos export   write demonstrations in the imitation library's format or as a Minari dataset
   landscape      the imitation loss and the RL loss of one policy on the same 2-D slice of its
                  weights, for each demonstration set: figures, JSON and TensorBoard
   train          the RL Zoo's train with BC, DAgger, GAIL, AIRL and ValueDICE added: every zoo
@@ -117,11 +117,18 @@ def _cmd_demos_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_demos_export(args: argparse.Namespace) -> int:
-    from sb3_behave.demos import load_demonstrations, save_demonstrations
+    from sb3_behave.demos import load_episodes, save_demonstrations
 
-    trajectories = load_demonstrations(args.paths, env=args.env)
-    save_demonstrations(trajectories, args.out)
-    print(f"{len(trajectories)} trajectories written in imitation's format to {args.out}")
+    episodes = load_episodes(args.paths, env=args.env)
+    if args.format == "minari":
+        from sb3_behave.demos.minari_datasets import export_minari
+
+        folder = export_minari(episodes, args.out, env=args.env)
+        print(f"{len(episodes)} episodes written as the Minari dataset {args.out} in {folder}")
+        print(f"  load it with minari.load_dataset({args.out!r}), or pass {args.out} wherever demonstrations are read")
+        return 0
+    save_demonstrations([e.trajectory for e in episodes], args.out)
+    print(f"{len(episodes)} trajectories written in imitation's format to {args.out}")
     return 0
 
 
@@ -349,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="play with the keyboard, recording demonstrations",
         description=(
             "Play an env in a pygame window and record every finished episode. Flappy Bird: SPACE or UP "
-            "to flap. CartPole-v1, MountainCar-v0, Acrobot-v1, LunarLander-v2: the arrow keys. "
+            "to flap. CartPole-v1, MountainCar-v0, Acrobot-v1, LunarLander (v3; v2 on gymnasium 0.29): the arrow keys. "
             "P pauses, ESC quits (the episode in progress is then not saved)."
         ),
     )
@@ -391,16 +398,26 @@ def build_parser() -> argparse.ArgumentParser:
     info = demos_commands.add_parser(
         "info", help="what demonstration folders hold", description="Episodes, transitions, scores, returns, players."
     )
-    info.add_argument("paths", nargs="+", type=Path, help="demo folders, episode files or imitation datasets")
+    info.add_argument(
+        "paths", nargs="+", type=Path, help="demo folders, episode files, imitation datasets, Minari datasets or ids"
+    )
     info.add_argument("--env", default=None, help="also check the demonstrations against this env id")
     info.set_defaults(func=_cmd_demos_info)
     export = demos_commands.add_parser(
         "export",
-        help="write demonstrations in imitation's format",
-        description="Load, check and write demonstrations with imitation.data.serialize.save.",
+        help="write demonstrations in imitation's format or as a Minari dataset",
+        description=(
+            "Load and check demonstrations, then write them with imitation.data.serialize.save (--format imitation, "
+            "--out a new folder), or as a new Minari dataset in the local Minari root ($MINARI_DATASETS_PATH, "
+            "default ~/.minari/datasets) with terminations, truncations and each episode's metadata kept "
+            "(--format minari, --out a dataset id such as sb3_behave/flappy-strong-v0; pip install 'sb3-behave[minari]')."
+        ),
     )
-    export.add_argument("paths", nargs="+", type=Path, help="demo folders or episode files")
-    export.add_argument("--out", type=Path, required=True, help="new folder for the imitation dataset")
+    export.add_argument("paths", nargs="+", type=Path, help="demo folders, episode files or datasets")
+    export.add_argument(
+        "--format", choices=("imitation", "minari"), default="imitation", help="what to write (default: %(default)s)"
+    )
+    export.add_argument("--out", required=True, help="imitation: a new folder; minari: a new dataset id")
     export.add_argument("--env", default=None, help="also check the demonstrations against this env id")
     export.set_defaults(func=_cmd_demos_export)
 
@@ -476,9 +493,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     import os
 
+    from sb3_behave.stack import MissingImitationError
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     try:
+        parser = build_parser()
         if argv and argv[0] in ZOO_COMMANDS:
             from sb3_behave.zoo import commands
 
@@ -488,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as error:  # DemonstrationError is a ValueError
+    except (ValueError, FileNotFoundError, MissingImitationError) as error:  # DemonstrationError is a ValueError
         if os.environ.get("SB3_BEHAVE_DEBUG"):
             raise
         print(f"sb3-behave: error: {error}", file=sys.stderr)

@@ -1,8 +1,10 @@
 """Registration of sb3-behave's environments with gymnasium.
 
-gymnasium calls :func:`register_envs` through the ``gymnasium.envs`` entry point when it is
-imported, so ``gym.make("sb3_behave/FlappyBird-v0")`` works without importing sb3_behave;
-``import sb3_behave`` calls it too. It imports nothing heavy.
+``import sb3_behave`` calls :func:`register_envs`, so ``gym.make("sb3_behave/FlappyBird-v0")`` works
+after it. Without the import, ``gym.make("sb3_behave:sb3_behave/FlappyBird-v0")`` makes gymnasium
+import the package first; the RL Zoo takes ``--gym-packages sb3_behave``. gymnasium 0.29 also calls
+:func:`register_envs` through the ``gymnasium.envs`` entry point when it is imported (gymnasium 1.x
+no longer loads such plugins). It imports nothing heavy.
 """
 
 from __future__ import annotations

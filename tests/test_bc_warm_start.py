@@ -168,6 +168,8 @@ def test_from_an_rl_zoo_yaml(flappy_demos, tmp_path):
         "ppo",
         "--env",
         ENV_ID,
+        "--gym-packages",
+        "sb3_behave",
         "-conf",
         str(conf),
         "-f",

@@ -1,6 +1,9 @@
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -40,3 +43,14 @@ def test_gail_in_the_zoo_example(tmp_path):
     out = run_example("gail_in_the_zoo.py", *args, cwd=tmp_path)
     assert "mean/disc/disc_loss" in out and "GAIL agent:" in out
     assert list((tmp_path / "logs" / "gail").rglob("*.mp4"))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("minari") is None, reason="the minari extra is not installed")
+def test_minari_datasets_example(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari-root"))
+    args = ["--episodes", "2", "--max-episode-steps", "300", "--dataset-id", "demo/flappy-v0"]
+    out = run_example("minari_datasets.py", *args, cwd=tmp_path)
+    assert "Minari dataset demo/flappy-v0 written to" in out
+    assert out.count("steps, return 36.0, truncated") == 2  # the strong player: 300 frames, 6 pipes, time limit
+    assert "episode 2: " in out and out.split("episode 2: ")[1].split("\n")[0].endswith("terminated")  # the poor crash
+    assert "loaded 3 trajectories" in out

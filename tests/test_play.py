@@ -5,7 +5,7 @@ import pytest
 from imitation.algorithms import bc
 
 from sb3_behave.demos import load_demonstrations, load_episodes
-from sb3_behave.demos.play import key_map_for, parse_key_map, play
+from sb3_behave.demos.play import KEY_MAPS, key_map_for, parse_key_map, play
 from sb3_behave.envs import FlappyBirdExpert
 
 ENV_ID = "sb3_behave/FlappyBird-v0"
@@ -91,10 +91,20 @@ def test_cartpole_with_the_arrow_keys(tmp_path):
 def test_envs_that_cannot_be_played_say_why():
     with pytest.raises(ValueError, match="Pendulum-v1 cannot be played by keyboard: its action space is Box"):
         key_map_for(gym.make("Pendulum-v1"))
-    with pytest.raises(ValueError, match=r"no key map for Taxi-v3 .*--keys"):
-        key_map_for(gym.make("Taxi-v3"))
-    assert key_map_for(gym.make("Taxi-v3"), "down=0,up=1,right=2,left=3,default=4").hold["left"] == 3
+    # FrozenLake-v1 has the same id on gymnasium 0.29 and 1.x (Taxi-v3 is refused as deprecated on 1.x).
+    with pytest.raises(ValueError, match=r"no key map for FrozenLake-v1 .*--keys"):
+        key_map_for(gym.make("FrozenLake-v1"))
+    assert key_map_for(gym.make("FrozenLake-v1"), "left=0,down=1,right=2,up=3").hold["up"] == 3
     with pytest.raises(ValueError, match="outside Discrete"):
         key_map_for(gym.make("CartPole-v1"), "left=0,right=7")
     with pytest.raises(ValueError, match="not KEY=ACTION"):
         parse_key_map("left")
+
+
+def test_the_built_in_key_maps_cover_this_gymnasiums_ids():
+    # gymnasium 1.x renamed LunarLander-v2 to v3 (same actions): whichever the installed gymnasium
+    # registers has a key map, and so do the classic-control envs.
+    for env_id in ("CartPole-v1", "MountainCar-v0", "Acrobot-v1"):
+        assert env_id in gym.registry and env_id in KEY_MAPS
+    lunar = [env_id for env_id in gym.registry if env_id.startswith("LunarLander-v")]
+    assert lunar and all(env_id in KEY_MAPS for env_id in lunar)

@@ -1,5 +1,9 @@
 """SB3 callbacks: BC warm start, landscape snapshots."""
 
+from sb3_behave.stack import require_imitation
+
+require_imitation()  # imitation is installed separately: say how, before anything imports it
+
 __all__ = ["BCWarmStartCallback", "LandscapeCallback"]
 
 

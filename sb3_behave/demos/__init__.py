@@ -1,8 +1,12 @@
 """Demonstrations: recording episodes from people and programs, loading them safely."""
 
-from sb3_behave.demos.record import SKILL_PRESETS, record_demonstrations
-from sb3_behave.demos.recorder import RecordDemonstrations
-from sb3_behave.demos.storage import (
+from sb3_behave.stack import require_imitation
+
+require_imitation()  # imitation is installed separately: say how, before anything imports it
+
+from sb3_behave.demos.record import SKILL_PRESETS, record_demonstrations  # noqa: E402
+from sb3_behave.demos.recorder import RecordDemonstrations  # noqa: E402
+from sb3_behave.demos.storage import (  # noqa: E402
     DemonstrationError,
     Episode,
     load_demonstrations,

@@ -33,13 +33,17 @@ class KeyMap:
     help: str = ""
 
 
-#: Built-in key maps (pygame key names).
+_LUNAR_LANDER = KeyMap(hold={"left": 1, "up": 2, "right": 3}, default=0, help="LEFT/UP/RIGHT engines")
+
+#: Built-in key maps (pygame key names). LunarLander is v2 on gymnasium 0.29 and v3 on gymnasium 1.x,
+#: with the same actions.
 KEY_MAPS: dict[str, KeyMap] = {
     FLAPPY_BIRD_ID: KeyMap(press={"space": 1, "up": 1}, default=0, help="SPACE/UP flap"),
     "CartPole-v1": KeyMap(hold={"left": 0, "right": 1}, default=None, help="LEFT/RIGHT push"),
     "MountainCar-v0": KeyMap(hold={"left": 0, "right": 2}, default=1, help="LEFT/RIGHT accelerate"),
     "Acrobot-v1": KeyMap(hold={"left": 0, "right": 2}, default=1, help="LEFT/RIGHT torque"),
-    "LunarLander-v2": KeyMap(hold={"left": 1, "up": 2, "right": 3}, default=0, help="LEFT/UP/RIGHT engines"),
+    "LunarLander-v2": _LUNAR_LANDER,
+    "LunarLander-v3": _LUNAR_LANDER,
 }
 
 

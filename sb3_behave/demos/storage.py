@@ -265,22 +265,29 @@ def _read_imitation_npz(path: Path) -> list[Episode]:
 
 
 def read_episodes(path: PathLike) -> list[Episode]:
-    """All episodes at ``path``: an sb3-behave episode file or folder, or imitation's formats.
+    """All episodes at ``path``: an sb3-behave episode file or folder, imitation's formats, or a Minari dataset.
 
-    :param path: a file or a folder
+    :param path: a file or a folder, or a dataset id in the local Minari root
     :raises DemonstrationError: naming the path and the problem
     """
+    from sb3_behave.demos.minari_datasets import minari_data_folder, minari_root, read_minari
+
     path = Path(path)
     if not path.exists():
-        raise DemonstrationError(f"{path}: no such file or folder")
+        if minari_data_folder(path) is not None:  # a dataset id in the local Minari root
+            return read_minari(path)
+        raise DemonstrationError(f"{path}: no such file or folder (nor a Minari dataset id in {minari_root()})")
     if path.is_dir():
         files = sorted(path.glob(EPISODE_PATTERN))
         if files:
             return [read_episode(f) for f in files]
         if (path / "dataset_info.json").exists() or (path / "state.json").exists():
             return _read_imitation_dataset(path)
+        if minari_data_folder(path) is not None:
+            return read_minari(path)
         raise DemonstrationError(
-            f"{path}: no demonstrations: expected {EPISODE_PATTERN} files (sb3-behave) or a dataset saved by imitation"
+            f"{path}: no demonstrations: expected {EPISODE_PATTERN} files (sb3-behave), a dataset saved by imitation "
+            "or a Minari dataset"
         )
     if path.suffix in (".pkl", ".pickle"):
         raise _refused(path)
@@ -402,9 +409,10 @@ def load_episodes(paths: PathLike | Sequence[PathLike], env: Any = None) -> list
 def load_demonstrations(paths: PathLike | Sequence[PathLike], env: Any = None) -> list[TrajectoryWithRew]:
     """Load demonstrations as imitation's ``TrajectoryWithRew``, checked and without running code.
 
-    :param paths: one or several sb3-behave demo folders or episode files, or datasets saved by
+    :param paths: one or several sb3-behave demo folders or episode files, datasets saved by
         ``imitation`` (its ``datasets`` folder or older ``.npz``; their ``infos`` are dropped,
-        since decoding them would run jsonpickle on file content)
+        since decoding them would run jsonpickle on file content), or Minari datasets (a folder,
+        or a dataset id in the local Minari root; needs the ``minari`` extra)
     :param env: an env, VecEnv or env id: observations and actions must fit its spaces, and
         episodes recorded by sb3-behave must come from the same env id and kwargs
     :return: the trajectories, in the order of the paths and, within a folder, of recording

@@ -1,7 +1,11 @@
 """ValueDICE: off-policy imitation learning by distribution matching, for Discrete and Box actions."""
 
-from sb3_behave.valuedice.policies import MlpPolicy, ValueDICEPolicy
-from sb3_behave.valuedice.valuedice import (
+from sb3_behave.stack import require_imitation
+
+require_imitation()  # imitation is installed separately: say how, before anything imports it
+
+from sb3_behave.valuedice.policies import MlpPolicy, ValueDICEPolicy  # noqa: E402
+from sb3_behave.valuedice.valuedice import (  # noqa: E402
     ExpertTransitions,
     ValueDICE,
     dv_terms,

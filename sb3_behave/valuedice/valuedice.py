@@ -33,10 +33,11 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import get_schedule_fn, update_learning_rate
+from stable_baselines3.common.utils import update_learning_rate
 from torch import nn
 
 from sb3_behave.demos.storage import DemonstrationError, PathLike, load_demonstrations
+from sb3_behave.stack import dump_logs, float_schedule
 from sb3_behave.valuedice.policies import MlpPolicy, ValueDICEPolicy
 
 SelfValueDICE = TypeVar("SelfValueDICE", bound="ValueDICE")
@@ -365,7 +366,7 @@ class ValueDICE(OffPolicyAlgorithm):
         super()._setup_model()
         self.actor = self.policy.actor
         self.nu = self.policy.nu
-        self.nu_lr_schedule = get_schedule_fn(self.nu_learning_rate)
+        self.nu_lr_schedule = float_schedule(self.nu_learning_rate)
         optimizer_class, optimizer_kwargs = self.policy.optimizer_class, self.policy.optimizer_kwargs
         self.actor.optimizer = optimizer_class(self.actor.parameters(), lr=self.lr_schedule(1), **optimizer_kwargs)
         self.nu.optimizer = optimizer_class(self.nu.parameters(), lr=self.nu_lr_schedule(1), **optimizer_kwargs)
@@ -619,9 +620,9 @@ class ValueDICE(OffPolicyAlgorithm):
             if not callback.on_step():
                 break
             if log_interval is not None and self.num_timesteps % OFFLINE_LOG_EVERY == 0:
-                self._dump_logs()
+                dump_logs(self)
         if log_interval is not None and self.num_timesteps % OFFLINE_LOG_EVERY != 0:
-            self._dump_logs()
+            dump_logs(self)
         callback.on_training_end()
         return self
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from sb3_behave.stack import saved_under_numpy2_is_an_error
+
 
 def _algorithm_class(algo: str) -> Any:
     from rl_zoo3 import ALGOS
@@ -57,13 +59,15 @@ def load_agent_from_path(path: str | Path, env: gym.Env, algo: str | None = None
         algo = algo or "ppo"
     else:
         raise ValueError(f"{path}: expected a model .zip file or an RL Zoo run folder")
-    model = _algorithm_class(algo).load(model_file, device=device)
+    with saved_under_numpy2_is_an_error(path):
+        model = _algorithm_class(algo).load(model_file, device=device)
     normalize = None
     if stats is not None:
         from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
         # The zoo's own statistics file, written by this user's training run.
-        normalize = VecNormalize.load(str(stats), DummyVecEnv([lambda: env]))
+        with saved_under_numpy2_is_an_error(path):
+            normalize = VecNormalize.load(str(stats), DummyVecEnv([lambda: env]))
         normalize.training = False
     return model, normalize
 
@@ -101,8 +105,7 @@ def load_agent(
     :return: the model, its env set to the zoo's test VecEnv
     :raises ValueError: no such run, and the hub is off or unreachable (the message says which)
     """
-    import yaml
-    from rl_zoo3.utils import EnvironmentName, create_test_env, get_model_path, get_saved_hyperparams
+    from rl_zoo3.utils import EnvironmentName, get_model_path
 
     from sb3_behave.zoo.commands import resolve_folder
     from sb3_behave.zoo.registry import register_algorithms
@@ -133,6 +136,25 @@ def load_agent(
                 "and pass folder='logs'"
             ) from None
         model_path, log_path = find()
+
+    with saved_under_numpy2_is_an_error(log_path):
+        return _load_run(algo, env_id, model_path, log_path, env_name, n_envs, seed, device, env_kwargs)
+
+
+def _load_run(
+    algo: str,
+    env_id: str,
+    model_path: str,
+    log_path: str,
+    env_name: Any,
+    n_envs: int,
+    seed: int,
+    device: str,
+    env_kwargs: dict[str, Any] | None,
+) -> Any:
+    """The model of a zoo run, with the zoo's test env and the run's saved statistics."""
+    import yaml
+    from rl_zoo3.utils import create_test_env, get_saved_hyperparams
 
     stats_path = str(Path(log_path) / env_name)
     hyperparams, maybe_stats_path = get_saved_hyperparams(stats_path, test_mode=True)

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message
+
 #: Where the package keeps its pretrained agents, in the zoo's layout (``<algo>/<env>_<n>/``).
 PRETRAINED_FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
 #: The zoo's default folder of trained agents (it downloads from the Hugging Face hub into it).
@@ -69,7 +71,14 @@ def _run(prog: str, entry: Callable[[], None], argv: Sequence[str]) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
     except Exception as error:
-        if os.environ.get("SB3_BEHAVE_DEBUG") or not _is_network_error(error):
+        if os.environ.get("SB3_BEHAVE_DEBUG"):
+            raise
+        if is_numpy2_pickle_error(error):
+            folder = _option(argv, "-f", "--folder") or ZOO_DEFAULT_FOLDER
+            agent = f"{folder} ({_option(argv, '--algo')} on {_option(argv, '--env')})"
+            print(f"{prog}: error: {numpy2_pickle_message(agent)}", file=sys.stderr)
+            return 2
+        if not _is_network_error(error):
             raise
         print(
             f"{prog}: error: the agent is not on this machine and the Hugging Face hub could not be reached "

@@ -1,0 +1,247 @@
+"""Minari datasets, the Farama standard for offline RL data: export our episodes, read any dataset.
+
+A Minari dataset lives in the local Minari root (``$MINARI_DATASETS_PATH``, by default
+``~/.minari/datasets``) as ``<root>/<dataset id>/data/`` (``metadata.json`` plus the episodes).
+:func:`export_minari` writes one from our episodes, with terminations kept apart from truncations
+(a time limit is a truncation) and each episode's sb3-behave metadata (env id and kwargs, seed,
+score, player, skill, ...) stored beside it. :func:`read_minari` reads one back, from a path or a
+dataset id in the local root, as :class:`~sb3_behave.demos.storage.Episode` objects, which the
+loader then checks like our own files.
+
+Needs the ``minari`` extra (``pip install 'sb3-behave[minari]'``); nothing here downloads.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from sb3_behave.demos.storage import DemonstrationError, Episode, _make_trajectory, env_kwargs, json_safe
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+#: The install command named when minari is missing.
+MINARI_INSTALL = "pip install 'sb3-behave[minari]'"
+#: The per-episode Minari metadata key that holds an episode's sb3-behave metadata, as JSON.
+METADATA_KEY = "sb3_behave_metadata"
+#: The most metadata.json we read (it holds spaces and specs, a few kB in practice).
+_MAX_METADATA_BYTES = 16 * 2**20
+
+
+def _minari() -> Any:
+    try:
+        import minari
+    except ImportError:
+        raise DemonstrationError(f"Minari datasets need the minari package: {MINARI_INSTALL}") from None
+    return minari
+
+
+def minari_root() -> Path:
+    """The local Minari root: ``$MINARI_DATASETS_PATH``, else ``~/.minari/datasets`` (as Minari decides).
+
+    Unlike Minari's own lookup, this creates nothing on disk.
+    """
+    return Path(os.environ.get("MINARI_DATASETS_PATH") or Path.home() / ".minari" / "datasets")
+
+
+def minari_data_folder(path: str | os.PathLike[str]) -> Path | None:
+    """The folder holding a Minari dataset's ``metadata.json``, if ``path`` is one.
+
+    :param path: a dataset folder (``<root>/<id>``), its ``data`` folder, or a dataset id in the
+        local Minari root
+    :return: the ``data`` folder, or ``None`` when ``path`` is none of these
+    """
+    path = Path(path)
+    candidates = [path / "data", path]
+    if not path.exists() and not path.is_absolute():
+        candidates.append(minari_root() / path / "data")
+    for folder in candidates:
+        metadata = folder / "metadata.json"
+        if metadata.is_file() and metadata.stat().st_size <= _MAX_METADATA_BYTES:
+            try:
+                content = json.loads(metadata.read_text())
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if isinstance(content, dict) and "data_format" in content:
+                return folder
+    return None
+
+
+def _spec_metadata(dataset: Any) -> dict[str, Any]:
+    """``env_id`` and ``env_kwargs`` of a dataset's env spec, for datasets written by other tools."""
+    try:
+        spec = dataset.env_spec
+    except Exception:  # a spec that gymnasium cannot parse: check against the spaces only
+        return {}
+    if spec is None:
+        return {}
+    return {"env_id": spec.id, "env_kwargs": env_kwargs(spec)}
+
+
+def read_minari(path: str | os.PathLike[str]) -> list[Episode]:
+    """Read a Minari dataset as checked-shape episodes (the loader checks them against the env).
+
+    :param path: a dataset folder, its ``data`` folder, or a dataset id in the local Minari root
+    :raises DemonstrationError: not a Minari dataset, minari missing, unreadable data, observations
+        or actions that are not flat arrays, or an episode that terminates before its last step
+    """
+    folder = minari_data_folder(path)
+    if folder is None:
+        raise DemonstrationError(f"{path}: not a Minari dataset (no data/metadata.json), nor a dataset id in {minari_root()}")
+    minari = _minari()
+    try:
+        dataset = minari.MinariDataset(folder)
+        indices = [int(i) for i in dataset.episode_indices]
+        episode_metadata = list(dataset.storage.get_episode_metadata(indices))
+        episodes_data = list(dataset.iterate_episodes(indices))
+    except Exception as error:  # h5py and pyarrow raise many kinds of errors on damaged files
+        raise DemonstrationError(f"{folder}: cannot read the Minari dataset ({type(error).__name__}: {error})") from None
+    fallback = _spec_metadata(dataset)
+    episodes = []
+    for data, stored in zip(episodes_data, episode_metadata):
+        source = f"{path}[{data.id}]"
+        for name, values in (("observations", data.observations), ("actions", data.actions)):
+            if not isinstance(values, np.ndarray):
+                raise DemonstrationError(
+                    f"{source}: {name} are a {type(values).__name__}, expected one array (Box or Discrete spaces)"
+                )
+        terminations = np.asarray(data.terminations, dtype=bool)
+        if terminations[:-1].any():
+            step = int(np.argmax(terminations[:-1]))
+            raise DemonstrationError(f"{source}: terminates at step {step}, before its last step {len(terminations) - 1}")
+        metadata = fallback
+        if METADATA_KEY in stored:
+            try:
+                metadata = json.loads(str(stored[METADATA_KEY]))
+            except json.JSONDecodeError as error:
+                raise DemonstrationError(f"{source}: {METADATA_KEY} is not valid JSON ({error})") from None
+            if not isinstance(metadata, dict):
+                raise DemonstrationError(f"{source}: {METADATA_KEY} is not a JSON object")
+        terminal = bool(terminations[-1]) if len(terminations) else False
+        trajectory = _make_trajectory(source, np.asarray(data.observations), np.asarray(data.actions),
+                                      np.asarray(data.rewards), terminal)
+        episodes.append(Episode(trajectory, dict(metadata), source))
+    return episodes
+
+
+def _is_image(obs: np.ndarray) -> bool:
+    """Observations that Minari treats as images: (steps, height, width, channels) uint8 arrays."""
+    return obs.dtype == np.uint8 and obs.ndim == 4 and obs.shape[-1] in (1, 3, 4)
+
+
+def _dataset_env(episodes: Sequence[Episode], env: str | None) -> gym.Env:
+    """The env the episodes were recorded in, made from ``env`` or from their metadata."""
+    import gymnasium as gym
+
+    recorded = next((e.metadata for e in episodes if e.metadata.get("env_id")), {})
+    env_id = env or recorded.get("env_id")
+    if env_id is None:
+        raise DemonstrationError("the demonstrations do not say which env they come from: pass --env (env=...)")
+    same = recorded.get("env_id") == env_id
+    kwargs = (recorded.get("env_kwargs") or {}) if same else {}
+    max_steps = recorded.get("max_episode_steps") if same else None
+    try:
+        return gym.make(env_id, **({"max_episode_steps": max_steps} if max_steps else {}), **kwargs)
+    except Exception as error:
+        raise DemonstrationError(f"cannot make env {env_id!r} with {kwargs!r} for the dataset: {error}") from None
+
+
+def export_minari(
+    episodes: Sequence[Episode],
+    dataset_id: str,
+    env: str | None = None,
+    description: str | None = None,
+) -> Path:
+    """Write episodes as a new Minari dataset in the local Minari root.
+
+    Terminations and truncations stay apart (an episode that did not end by a termination ends
+    by a truncation, as imitation's ``terminal=False`` means); each episode's sb3-behave metadata
+    is stored as JSON in its Minari episode metadata (key ``sb3_behave_metadata``), and its seed
+    as Minari's own ``seed``. Image observations are stored losslessly. On an error the
+    half-written dataset is removed; an existing dataset is never touched.
+
+    :param episodes: the episodes, as read by :func:`~sb3_behave.demos.storage.load_episodes`
+    :param dataset_id: a new Minari dataset id, ``(namespace/)name-v<version>``
+    :param env: the env id, when the episodes' metadata does not give it
+    :param description: the dataset's description (default: one made from the metadata)
+    :return: the dataset's folder
+    """
+    from sb3_behave import __version__
+
+    minari = _minari()
+    from minari.data_collector.episode_buffer import EpisodeBuffer
+    from minari.dataset.minari_dataset import parse_dataset_id
+
+    if not episodes:
+        raise DemonstrationError(f"{dataset_id}: nothing to export (no episodes)")
+    try:
+        parse_dataset_id(dataset_id)
+    except (ValueError, TypeError):
+        raise DemonstrationError(
+            f"{dataset_id!r} is not a Minari dataset id: expected (namespace/)name-v<version>, "
+            "e.g. sb3_behave/flappy-strong-v0"
+        ) from None
+    target = minari_root() / dataset_id
+    if target.exists():
+        raise DemonstrationError(f"{target}: a Minari dataset {dataset_id} already exists; choose another id or version")
+    made = _dataset_env(episodes, env)
+    made.close()
+    buffers = []
+    for index, episode in enumerate(episodes):
+        trajectory, seed = episode.trajectory, episode.metadata.get("seed")
+        ends = np.zeros(len(trajectory.acts), dtype=bool)
+        ends[-1] = True
+        buffers.append(
+            EpisodeBuffer(
+                id=index,
+                seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+                observations=np.asarray(trajectory.obs),
+                actions=np.asarray(trajectory.acts),
+                rewards=np.asarray(trajectory.rews, dtype=np.float64),
+                terminations=ends & bool(trajectory.terminal),
+                truncations=ends & (not trajectory.terminal),
+                infos={},
+            )
+        )
+    players = sorted({str(e.metadata["player"]) for e in episodes if e.metadata.get("player")})
+    skills = sorted({str(e.metadata["skill"]) for e in episodes if e.metadata.get("skill")})
+    spec_id = made.spec.id if made.spec is not None else env
+    default_description = (
+        f"{len(episodes)} episodes of {spec_id} recorded with sb3-behave {__version__}"
+        + (f" (skills: {', '.join(skills)})" if skills else "")
+    )
+    keywords: dict[str, Any] = {}
+    if "jpeg_encoding" in inspect.signature(minari.create_dataset_from_buffers).parameters:  # minari >= 0.5.4
+        keywords["jpeg_encoding"] = False  # keep image observations exact
+    elif any(_is_image(e.trajectory.obs) for e in episodes):
+        raise DemonstrationError(
+            f"{dataset_id}: minari {minari.__version__} stores image observations as JPEG, which loses pixels: "
+            "export image demonstrations with minari >= 0.5.4 (the current stack)"
+        )
+    try:
+        with warnings.catch_warnings():  # Minari's nags about optional fields we cannot know
+            warnings.filterwarnings("ignore", message="`(code_permalink|author_email)` is set to None")
+            dataset = minari.create_dataset_from_buffers(
+                dataset_id,
+                buffers,
+                env=made.spec,
+                eval_env=made.spec,
+                algorithm_name=f"sb3-behave {__version__} demonstrations",
+                author=set(players) or {"sb3-behave"},
+                description=description or default_description,
+                **keywords,
+            )
+            stored = [{METADATA_KEY: json.dumps(json_safe(e.metadata))} if e.metadata else {} for e in episodes]
+            dataset.storage.update_episode_metadata(stored, range(len(buffers)))
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)  # it did not exist before: remove what was half written
+        raise
+    return target
