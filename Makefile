@@ -20,22 +20,28 @@ else
 $(error STACK must be 'current' or 'pinned', not '$(STACK)')
 endif
 BIN := $(VENV)/bin
+# Written last by the install recipe: a venv whose install or stack check failed is never taken as done.
+INSTALLED := $(VENV)/.sb3-behave-installed
 # Development and CI use the CPU build of torch that this machine carries (see constraints-dev.txt).
 PIP_INSTALL := $(BIN)/python -m pip install -c constraints-dev.txt
+ifeq ($(STACK),current)
+# "current" means the newest releases: an older venv's packages are upgraded, not kept.
+PIP_STACK := --upgrade --upgrade-strategy eager
+endif
 
 .PHONY: install demo test lint bench clean
 
-$(BIN)/sb3-behave: pyproject.toml constraints-dev.txt
+$(INSTALLED): pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip
-	$(PIP_INSTALL) -e ".[$(EXTRAS)]"
+	$(PIP_INSTALL) $(PIP_STACK) -e ".[$(EXTRAS)]"
 ifeq ($(STACK),current)
 	$(PIP_INSTALL) --no-deps $(IMITATION)
 endif
-	$(BIN)/python -m sb3_behave.stack --check $(STACK)
+	$(BIN)/python -m sb3_behave.stack --check $(STACK) || { echo "$(VENV) is not the $(STACK) stack: run 'make clean' and again"; exit 1; }
 	touch $@
 
-install: $(BIN)/sb3-behave
+install: $(INSTALLED)
 
 demo: install
 	SDL_VIDEODRIVER=$${SDL_VIDEODRIVER:-dummy} $(BIN)/sb3-behave quickstart
@@ -46,8 +52,10 @@ lint: install
 test: lint
 	SB3_BEHAVE_STACK=$(STACK) SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m pytest
 
+# The throughput table of benchmarks/README.md, for the stack: env_throughput.md (current) or env_throughput_pinned.md.
 bench: install
-	$(BIN)/sb3-behave bench env --markdown-out benchmarks/results/env_throughput.md
+	$(BIN)/sb3-behave bench env --seconds 3 --repeats 3 \
+		--markdown-out benchmarks/results/env_throughput$(if $(filter pinned,$(STACK)),_pinned).md
 
 clean:
-	rm -rf .venv .venv-pinned runs .pytest_cache .ruff_cache .hypothesis
+	rm -rf .venv .venv-pinned $(VENV) runs .pytest_cache .ruff_cache .hypothesis

@@ -12,7 +12,9 @@ paths resolve there). The final model is then evaluated on fresh seeded episodes
 - sb3_behave/FlappyBird-v0 (features): mean score (pipes) of 10 deterministic whole games
   (10,000 frames). The expert is the scripted one; the demonstrations are 10 of its games.
 
-Results go to ``--out/<env>/results.json`` and a Markdown table to ``--out/<env>/table.md``.
+Results go to ``--results/<env>/<stack>/results.json`` and a Markdown table to
+``--results/<env>/<stack>/table.md``, where ``<stack>`` is the installed dependency stack
+(``current`` or ``pinned``, see ``python -m sb3_behave.stack``); runs go to ``--out/<env>/<stack>``.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ def table(env_key: str, results: dict) -> str:
     lines = [
         f"Env: `{env_id}`. Expert: {results['expert']}, {unit} {expert:.1f}. Demonstrations: {results['demos']}.",
         "",
+        f"Stack: {results['stack']}.",
+        "",
         f"| algorithm | {unit}: mean ± std over seeds | per seed | % of expert | goal | budget |",
         "|---|---:|---|---:|---|---|",
     ]
@@ -130,10 +134,14 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "imitation_zoo")
     args = parser.parse_args()
 
+    from sb3_behave.stack import describe, stack_name
+
     env_id = ENVS[args.env]
-    out = args.out.resolve() / args.env
-    results_file = args.results / args.env / "results.json"
+    stack = stack_name()
+    out = args.out.resolve() / args.env / stack
+    results_file = args.results / args.env / stack / "results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {"runs": {}}
+    results["stack"] = describe()
     setup = prepare(args.env, out)
     results.update(expert=setup["expert"], expert_value=setup["expert_value"], demos=setup["demos"])
     print(f"expert: {setup['expert']}: {setup['expert_value']:.1f}")
@@ -154,7 +162,7 @@ def main() -> None:
         results_file.parent.mkdir(parents=True, exist_ok=True)
         results_file.write_text(json.dumps(results, indent=2))
     text = table(args.env, results)
-    (args.results / args.env / "table.md").write_text(text)
+    (results_file.parent / "table.md").write_text(text)
     print(text)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import statistics
 import time
 from dataclasses import dataclass
@@ -166,13 +165,3 @@ def _goal_met(m: Measurement, peer: float | None) -> str:
         return "no peer"
     needed = {("features", "single"): 1.0, ("lidar", "single"): 20.0, ("lidar", "vec"): 100.0}[(m.obs_type, m.runner)]
     return "yes" if m.steps_per_second >= needed * peer else "**no**"
-
-
-def machine_description() -> str:
-    """One line about this machine: processor, cores, Python and numpy versions."""
-    import os
-
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, numpy {np.__version__}"
-    )

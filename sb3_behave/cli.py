@@ -118,10 +118,12 @@ def _cmd_demos_info(args: argparse.Namespace) -> int:
 
 def _cmd_demos_export(args: argparse.Namespace) -> int:
     from sb3_behave.demos import load_episodes, save_demonstrations
+    from sb3_behave.demos.minari_datasets import check_dataset_id, export_minari
 
+    if args.format == "minari":
+        check_dataset_id(args.out)  # before reading anything
     episodes = load_episodes(args.paths, env=args.env)
     if args.format == "minari":
-        from sb3_behave.demos.minari_datasets import export_minari
 
         folder = export_minari(episodes, args.out, env=args.env)
         print(f"{len(episodes)} episodes written as the Minari dataset {args.out} in {folder}")
@@ -159,13 +161,20 @@ def _cmd_bench_env(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         progress=lambda label: print(f"  timing {label} ...", file=sys.stderr, flush=True),
     )
-    table = bench.format_table(results)
-    print(f"Machine: {bench.machine_description()}")
-    print(f"Each figure: median of {args.repeats} runs of {args.seconds:g} s, random actions (10% flaps).\n")
-    print(table)
+    from sb3_behave.stack import machine_description
+
+    text = "\n".join(
+        [
+            f"Machine: {machine_description()}",
+            f"Each figure: median of {args.repeats} runs of {args.seconds:g} s, random actions (10% flaps).",
+            "",
+            bench.format_table(results),
+        ]
+    )
+    print(text)
     if args.markdown_out is not None:
         args.markdown_out.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown_out.write_text(table + "\n")
+        args.markdown_out.write_text(text + "\n")
         print(f"\ntable written to {args.markdown_out}")
     return 0
 
@@ -322,8 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sb3-behave", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     from sb3_behave import __version__
+    from sb3_behave.stack import describe
 
-    parser.add_argument("--version", action="version", version=f"sb3-behave {__version__}")
+    parser.add_argument("--version", action="version", version=f"sb3-behave {__version__} ({describe()})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     quick = commands.add_parser(
@@ -480,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _skill_presets() -> dict:
-    from sb3_behave.demos.record import SKILL_PRESETS
+    from sb3_behave.agents import SKILL_PRESETS
 
     return SKILL_PRESETS
 
@@ -492,6 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     set ``SB3_BEHAVE_DEBUG=1`` for the traceback.
     """
     import os
+
+    from gymnasium import error as gym_error  # unknown, deprecated or uninstallable env ids
 
     from sb3_behave.stack import MissingImitationError
 
@@ -507,7 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, MissingImitationError) as error:  # DemonstrationError is a ValueError
+    except (ValueError, FileNotFoundError, MissingImitationError, gym_error.Error) as error:  # DemonstrationError: ValueError
         if os.environ.get("SB3_BEHAVE_DEBUG"):
             raise
         print(f"sb3-behave: error: {error}", file=sys.stderr)

@@ -26,7 +26,7 @@ IMITATION_REQUIREMENT = "imitation==1.0.1"
 #: The one command that adds imitation to the current stack without its pins.
 IMITATION_INSTALL = f"pip install --no-deps {IMITATION_REQUIREMENT}"
 #: The packages that make a stack, in the order they are shown.
-PACKAGES = ("stable-baselines3", "sb3-contrib", "rl_zoo3", "gymnasium", "numpy", "torch", "imitation", "minari")
+PACKAGES = ("stable-baselines3", "sb3-contrib", "rl_zoo3", "gymnasium", "numpy", "torch", "imitation", "pyarrow", "minari")
 
 
 class MissingImitationError(ImportError):
@@ -79,6 +79,7 @@ REQUIREMENTS: dict[str, list[tuple[str, Callable[[tuple[int, ...]], bool], str]]
         ("gymnasium", lambda v: v[:3] == (0, 29, 1), "0.29.1"),
         ("numpy", lambda v: (1, 22) <= v < (2,), ">= 1.22, < 2"),
         ("imitation", lambda v: v[:3] == (1, 0, 1), "1.0.1"),
+        ("pyarrow", lambda v: v < (25,), "< 25"),
     ],
 }
 
@@ -113,6 +114,15 @@ def describe(versions: dict[str, str | None] | None = None) -> str:
     return f"{stack_name(versions)} stack: {listed}"
 
 
+def machine_description() -> str:
+    """One line for benchmark tables: processor, cores, Python, and the stack with its versions."""
+    import os
+    import platform
+
+    processor = platform.processor() or platform.machine()
+    return f"{processor}, {os.cpu_count()} cores, Python {platform.python_version()}; {describe()}"
+
+
 # --------------------------------------------------------------------------- where the stacks differ
 def float_schedule(value: float | Callable[[float], float]) -> Callable[[float], float]:
     """A learning-rate schedule from a float or a callable, without SB3 2.9's deprecation warning.
@@ -120,12 +130,12 @@ def float_schedule(value: float | Callable[[float], float]) -> Callable[[float],
     SB3 2.9 replaced ``get_schedule_fn`` by the ``FloatSchedule`` class; SB3 2.2 has only the former.
     """
     try:
-        from stable_baselines3.common.utils import ConstantSchedule, FloatSchedule
+        from stable_baselines3.common.utils import FloatSchedule
     except ImportError:  # stable-baselines3 < 2.9
         from stable_baselines3.common.utils import get_schedule_fn
 
         return get_schedule_fn(value)
-    return FloatSchedule(value) if callable(value) else FloatSchedule(ConstantSchedule(float(value)))
+    return FloatSchedule(value)
 
 
 def dump_logs(algorithm: Any) -> None:

@@ -1,7 +1,10 @@
 import subprocess
 import sys
 
+import pytest
+
 from sb3_behave.cli import main
+from sb3_behave.stack import stack_name
 
 
 def test_help_explains_the_commands(capsys):
@@ -16,7 +19,9 @@ def test_bench_env_prints_its_table(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "| features | FlappyBirdVecEnv | 16 |" in out
     assert "| lidar | flappy-bird-gymnasium | 1 |" in out  # the peer, installed by the bench extra
-    assert table.read_text().startswith("| observation |")
+    written = table.read_text()
+    assert written.startswith("Machine: ") and f"{stack_name()} stack: stable-baselines3 " in written.splitlines()[0]
+    assert "\n| observation |" in written and "| features | FlappyBirdVecEnv | 16 |" in written
 
 
 def test_quickstart_runs_and_says_where_things_went(tmp_path):
@@ -44,3 +49,10 @@ def test_quickstart_runs_and_says_where_things_went(tmp_path):
     assert "after the warm start" in out and (tmp_path / "ppo_bc_warm_start.zip").exists()
     assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
     assert (tmp_path / "landscape" / "poor_score_only.png").exists() and "correlate at" in out
+
+
+def test_version_names_the_stack(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert f"({stack_name()} stack: stable-baselines3 " in capsys.readouterr().out

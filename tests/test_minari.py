@@ -72,7 +72,7 @@ def test_a_demo_folder_round_trips_through_minari(flappy_folder, minari_root, ca
 
 def test_image_observations_are_kept_exactly(tmp_path, minari_root):
     folder = tmp_path / "rgb"
-    kwargs = {"obs_type": "rgb", "image_size": [24, 24]}
+    kwargs = {"obs_type": "rgb"}  # 84 x 84 x 3 uint8: an image to Minari, which would JPEG-encode it by default
     record_demonstrations(FLAPPY, folder, episodes=1, skill="poor", env_kwargs=kwargs, seed=0, progress_bar=False)
     original = load_episodes(folder)
     if minari.__version__.startswith("0.5.3"):  # the pinned stack's minari always JPEG-encodes images: refused
@@ -163,3 +163,30 @@ def test_a_demonstrations_key_reads_a_minari_dataset_id(tmp_path, monkeypatch):
     assert model.predict(states, deterministic=True)[0].mean() > 0.95
     fresh = BC("MlpPolicy", "CartPole-v1", seed=0)
     assert fresh.predict(states, deterministic=True)[0].mean() < 0.95
+
+
+def test_a_folder_on_disk_comes_before_a_dataset_id_of_the_same_name(flappy_folder, tmp_path, minari_root, monkeypatch):
+    export_minari(load_episodes(flappy_folder)[:1], "flappy-v0")
+    monkeypatch.chdir(tmp_path)
+    record_demonstrations("CartPole-v1", tmp_path / "flappy-v0", episodes=2, expert="random", progress_bar=False)
+    assert [e.metadata["env_id"] for e in load_episodes("flappy-v0")] == ["CartPole-v1"] * 2  # the folder
+    assert [e.metadata["env_id"] for e in load_episodes(minari_root / "flappy-v0")] == [FLAPPY]
+
+
+def test_a_dataset_of_a_minari_this_one_cannot_read_is_one_line(flappy_folder, minari_root):
+    folder = export_minari(load_episodes(flappy_folder)[:1], "flappy-v0") / "data"
+    metadata = json.loads((folder / "metadata.json").read_text())
+    (folder / "metadata.json").write_text(json.dumps({**metadata, "minari_version": "9.9.9"}))
+    with pytest.raises(DemonstrationError, match=r"flappy-v0: written by minari 9\.9\.9, which the installed minari"):
+        load_episodes("flappy-v0")
+
+
+def test_a_failed_export_leaves_nothing_behind(flappy_folder, minari_root, monkeypatch):
+    def fail(*args, **kwargs):
+        (minari_root / "ns" / "flappy-v0" / "data").mkdir(parents=True)  # as far as Minari got
+        raise OSError("disk full")
+
+    monkeypatch.setattr(minari, "create_dataset_from_buffers", fail)
+    with pytest.raises(OSError, match="disk full"):
+        export_minari(load_episodes(flappy_folder), "ns/flappy-v0")
+    assert not minari_root.exists()  # the root, the namespace and the dataset were all made by the failed export

@@ -32,7 +32,7 @@ CURRENT = {
     "imitation": "1.0.1",
 }
 PINNED = {**CURRENT, "stable-baselines3": "2.2.1", "sb3-contrib": "2.2.1", "rl_zoo3": "2.2.1", "gymnasium": "0.29.1",
-          "numpy": "1.26.4"}
+          "numpy": "1.26.4", "pyarrow": "24.0.0"}
 
 
 def test_the_installed_versions_make_a_supported_stack():
@@ -49,6 +49,7 @@ def test_stack_requirements():
     mixed = {**PINNED, "numpy": "2.1.0"}
     assert stack_name(mixed) == "custom"
     assert problems("pinned", mixed) == ["numpy 2.1.0 (the pinned stack needs >= 1.22, < 2)"]
+    assert problems("pinned", {**PINNED, "pyarrow": "26.0.1"}) == ["pyarrow 26.0.1 (the pinned stack needs < 25)"]
     missing = problems("current", {**CURRENT, "imitation": None})
     assert missing == ["imitation is not installed (the current stack needs 1.0.1)"]
     assert problems("current", {**CURRENT, "gymnasium": "1.2.0rc1"}) == []
@@ -72,21 +73,66 @@ def test_float_schedule_gives_sb3_schedules_without_a_deprecation_warning():
     assert linear(0.5) == pytest.approx(0.05)
 
 
-def test_a_missing_imitation_is_one_line_naming_the_command():
+def _without(module: str, argv: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    """``sb3-behave ARGV`` in a fresh interpreter where ``module`` cannot be imported."""
     code = (
         "import sys\n"
-        "sys.modules['imitation'] = None  # as if imitation were not installed\n"
+        f"sys.modules[{module!r}] = None  # as if it were not installed\n"
         "from sb3_behave.cli import main\n"
-        "sys.exit(main(['demos', 'info', 'demos/strong']))\n"
+        f"sys.exit(main({argv!r}))\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demos", "info", "demos/strong"],
+        ["record-demos", "--out", "demos"],
+        ["train", "--algo", "gail", "--env", "CartPole-v1", "-conf", "gail.yml"],
+        ["enjoy", "--algo", "bc", "--env", "CartPole-v1"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_a_missing_imitation_is_one_line_naming_the_command(argv, tmp_path):
+    result = _without("imitation", argv, tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "sb3-behave needs the imitation library" in result.stderr
+    assert IMITATION_INSTALL in result.stderr and "sb3-behave[pinned]" in result.stderr
+    assert not (tmp_path / "demos").exists()
+
+
+def test_what_does_not_need_imitation_works_without_it(tmp_path):
+    for argv in (["--version"], ["--help"], ["bench", "env", "--help"], ["train", "--help"]):
+        result = _without("imitation", argv, tmp_path)
+        assert result.returncode == 0 and "imitation" not in result.stderr, (argv, result.stderr)
+    assert "stack" in _without("imitation", ["--version"], tmp_path).stdout
+    # The env, the VecEnv and the zoo's own algorithms.
+    code = (
+        "import sys\nsys.modules['imitation'] = None\nimport sb3_behave, gymnasium\n"
+        "gymnasium.make('sb3_behave/FlappyBird-v0')\n"
+        "from sb3_behave.zoo import load_agent\n"
+        "print(type(load_agent('ppo', 'sb3_behave/FlappyBird-v0', hub=False)).__name__)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.splitlines()[-1] == "PPO", result.stderr
+    code = "import sys\nsys.modules['imitation'] = None\nfrom sb3_behave.zoo import BC\nBC('MlpPolicy', 'CartPole-v1')\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "MissingImitationError: sb3-behave needs the imitation library" in result.stderr
+
+
+def test_a_missing_minari_is_one_line_naming_the_extra(tmp_path):
+    from sb3_behave.demos import record_demonstrations
+
+    record_demonstrations("CartPole-v1", tmp_path / "demos", episodes=1, expert="random", progress_bar=False)
+    result = _without("minari", ["demos", "export", "demos", "--format", "minari", "--out", "cartpole-v0"], tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("sb3-behave: error: sb3-behave needs the imitation library")
-    assert IMITATION_INSTALL in result.stderr and "sb3-behave[pinned]" in result.stderr
-    # The env does not need imitation.
-    code = "import sys\nsys.modules['imitation'] = None\nimport sb3_behave, gymnasium\n"
-    code += "gymnasium.make('sb3_behave/FlappyBird-v0')\n"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+    assert "Minari datasets need the minari package: pip install 'sb3-behave[minari]'" in result.stderr
+    # A Minari dataset folder (as minari writes one) is recognised, and the missing package named.
+    (tmp_path / "ds" / "data").mkdir(parents=True)
+    (tmp_path / "ds" / "data" / "metadata.json").write_text('{"data_format": "hdf5", "minari_version": "0.5.4"}')
+    result = _without("minari", ["demos", "info", "ds"], tmp_path)
+    assert result.returncode == 2 and "pip install 'sb3-behave[minari]'" in result.stderr, result.stderr
 
 
 def test_an_agent_saved_under_numpy_2(tmp_path, capsys, monkeypatch):

@@ -281,3 +281,16 @@ def test_load_agent_loads_the_shipped_agent_and_says_when_the_hub_is_out_of_reac
         load_agent("gail", "CartPole-v1")
     with pytest.raises(ValueError, match="no gail agent for CartPole-v1 in logs"):
         load_agent("gail", "CartPole-v1", folder="logs", hub=False)
+
+
+def test_record_demos_plays_a_model_of_our_own_algorithms(cartpole_demos, tmp_path):
+    from sb3_behave.demos import load_episodes
+
+    model = BC("MlpPolicy", "CartPole-v1", demonstrations=str(cartpole_demos), seed=0)
+    model.learn(50)
+    model.save(tmp_path / "bc.zip")
+    argv = ["record-demos", "--env", "CartPole-v1", "--expert", str(tmp_path / "bc.zip"), "--algo", "bc"]
+    assert main([*argv, "--episodes", "1", "--out", str(tmp_path / "played")]) == 0
+    (episode,) = load_episodes(tmp_path / "played")
+    actions, _ = model.predict(episode.trajectory.obs[:-1], deterministic=True)
+    np.testing.assert_array_equal(episode.trajectory.acts, actions)  # the model chose every action

@@ -45,34 +45,57 @@ def _minari() -> Any:
 
 
 def minari_root() -> Path:
-    """The local Minari root: ``$MINARI_DATASETS_PATH``, else ``~/.minari/datasets`` (as Minari decides).
+    """The local Minari root: ``$MINARI_DATASETS_PATH`` if set, else ``~/.minari/datasets`` (as Minari decides).
 
     Unlike Minari's own lookup, this creates nothing on disk.
     """
-    return Path(os.environ.get("MINARI_DATASETS_PATH") or Path.home() / ".minari" / "datasets")
+    configured = os.environ.get("MINARI_DATASETS_PATH")
+    return Path(configured) if configured is not None else Path.home() / ".minari" / "datasets"
+
+
+def _metadata(folder: Path) -> dict[str, Any] | None:
+    """The content of ``folder/metadata.json`` if it describes a Minari dataset, else ``None``."""
+    file = folder / "metadata.json"
+    if not file.is_file():
+        return None
+    if file.stat().st_size > _MAX_METADATA_BYTES:
+        raise DemonstrationError(f"{file}: {file.stat().st_size:,} bytes, more than the {_MAX_METADATA_BYTES:,} a Minari "
+                                 "metadata file may have here")
+    try:
+        content = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return content if isinstance(content, dict) and "data_format" in content else None
 
 
 def minari_data_folder(path: str | os.PathLike[str]) -> Path | None:
     """The folder holding a Minari dataset's ``metadata.json``, if ``path`` is one.
+
+    A folder on disk comes first; only a path that does not exist is looked up as a dataset id.
 
     :param path: a dataset folder (``<root>/<id>``), its ``data`` folder, or a dataset id in the
         local Minari root
     :return: the ``data`` folder, or ``None`` when ``path`` is none of these
     """
     path = Path(path)
-    candidates = [path / "data", path]
+    candidates = [path / "data", path] if path.exists() else []
     if not path.exists() and not path.is_absolute():
         candidates.append(minari_root() / path / "data")
-    for folder in candidates:
-        metadata = folder / "metadata.json"
-        if metadata.is_file() and metadata.stat().st_size <= _MAX_METADATA_BYTES:
-            try:
-                content = json.loads(metadata.read_text())
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-                continue
-            if isinstance(content, dict) and "data_format" in content:
-                return folder
-    return None
+    return next((folder for folder in candidates if _metadata(folder) is not None), None)
+
+
+def check_dataset_id(dataset_id: str) -> None:
+    """Refuse a string that is not a Minari dataset id, ``(namespace/)name-v<version>``."""
+    _minari()
+    from minari.dataset.minari_dataset import parse_dataset_id
+
+    try:
+        parse_dataset_id(dataset_id)
+    except (ValueError, TypeError):
+        raise DemonstrationError(
+            f"{dataset_id!r} is not a Minari dataset id: expected (namespace/)name-v<version>, "
+            "e.g. sb3_behave/flappy-strong-v0"
+        ) from None
 
 
 def _spec_metadata(dataset: Any) -> dict[str, Any]:
@@ -97,6 +120,13 @@ def read_minari(path: str | os.PathLike[str]) -> list[Episode]:
     if folder is None:
         raise DemonstrationError(f"{path}: not a Minari dataset (no data/metadata.json), nor a dataset id in {minari_root()}")
     minari = _minari()
+    written_by = (_metadata(folder) or {}).get("minari_version")
+    if written_by not in minari.supported_dataset_versions:
+        raise DemonstrationError(
+            f"{path}: written by minari {written_by}, which the installed minari {minari.__version__} cannot read "
+            f"(it reads datasets of {', '.join(sorted(minari.supported_dataset_versions))}): export it again with this "
+            "minari (the pinned stack has 0.5.3, the current one 0.5.4)"
+        )
     try:
         dataset = minari.MinariDataset(folder)
         indices = [int(i) for i in dataset.episode_indices]
@@ -132,9 +162,9 @@ def read_minari(path: str | os.PathLike[str]) -> list[Episode]:
     return episodes
 
 
-def _is_image(obs: np.ndarray) -> bool:
-    """Observations that Minari treats as images: (steps, height, width, channels) uint8 arrays."""
-    return obs.dtype == np.uint8 and obs.ndim == 4 and obs.shape[-1] in (1, 3, 4)
+def _jpeg_encoded_by_minari_0_5_3(obs: np.ndarray) -> bool:
+    """Whether minari 0.5.3's HDF5 writer would JPEG-encode these observations (its rule, on the data)."""
+    return obs.dtype == np.uint8 and (obs.ndim in (2, 3) or (obs.ndim == 4 and obs.shape[-1] in (1, 3)))
 
 
 def _dataset_env(episodes: Sequence[Episode], env: str | None) -> gym.Env:
@@ -165,8 +195,9 @@ def export_minari(
     Terminations and truncations stay apart (an episode that did not end by a termination ends
     by a truncation, as imitation's ``terminal=False`` means); each episode's sb3-behave metadata
     is stored as JSON in its Minari episode metadata (key ``sb3_behave_metadata``), and its seed
-    as Minari's own ``seed``. Image observations are stored losslessly. On an error the
-    half-written dataset is removed; an existing dataset is never touched.
+    as Minari's own ``seed``. Image observations are stored losslessly (minari >= 0.5.4; minari
+    0.5.3 would JPEG-encode them, so they are refused there). On an error the half-written
+    dataset is removed; an existing dataset is never touched.
 
     :param episodes: the episodes, as read by :func:`~sb3_behave.demos.storage.load_episodes`
     :param dataset_id: a new Minari dataset id, ``(namespace/)name-v<version>``
@@ -178,22 +209,24 @@ def export_minari(
 
     minari = _minari()
     from minari.data_collector.episode_buffer import EpisodeBuffer
-    from minari.dataset.minari_dataset import parse_dataset_id
+    from minari.dataset.minari_storage import is_image_space
 
+    check_dataset_id(dataset_id)
     if not episodes:
         raise DemonstrationError(f"{dataset_id}: nothing to export (no episodes)")
-    try:
-        parse_dataset_id(dataset_id)
-    except (ValueError, TypeError):
-        raise DemonstrationError(
-            f"{dataset_id!r} is not a Minari dataset id: expected (namespace/)name-v<version>, "
-            "e.g. sb3_behave/flappy-strong-v0"
-        ) from None
     target = minari_root() / dataset_id
     if target.exists():
         raise DemonstrationError(f"{target}: a Minari dataset {dataset_id} already exists; choose another id or version")
     made = _dataset_env(episodes, env)
     made.close()
+    keywords: dict[str, Any] = {}
+    if "jpeg_encoding" in inspect.signature(minari.create_dataset_from_buffers).parameters:  # minari >= 0.5.4
+        keywords["jpeg_encoding"] = False  # keep image observations exact
+    elif any(_jpeg_encoded_by_minari_0_5_3(e.trajectory.obs) for e in episodes) or is_image_space(made.observation_space):
+        raise DemonstrationError(
+            f"{dataset_id}: minari {minari.__version__} stores image observations as JPEG, which loses pixels: "
+            "export image demonstrations with minari >= 0.5.4 (the current stack)"
+        )
     buffers = []
     for index, episode in enumerate(episodes):
         trajectory, seed = episode.trajectory, episode.metadata.get("seed")
@@ -218,14 +251,7 @@ def export_minari(
         f"{len(episodes)} episodes of {spec_id} recorded with sb3-behave {__version__}"
         + (f" (skills: {', '.join(skills)})" if skills else "")
     )
-    keywords: dict[str, Any] = {}
-    if "jpeg_encoding" in inspect.signature(minari.create_dataset_from_buffers).parameters:  # minari >= 0.5.4
-        keywords["jpeg_encoding"] = False  # keep image observations exact
-    elif any(_is_image(e.trajectory.obs) for e in episodes):
-        raise DemonstrationError(
-            f"{dataset_id}: minari {minari.__version__} stores image observations as JPEG, which loses pixels: "
-            "export image demonstrations with minari >= 0.5.4 (the current stack)"
-        )
+    created = next(p for p in [*reversed(target.parents), target] if not p.exists())  # target does not exist
     try:
         with warnings.catch_warnings():  # Minari's nags about optional fields we cannot know
             warnings.filterwarnings("ignore", message="`(code_permalink|author_email)` is set to None")
@@ -242,6 +268,7 @@ def export_minari(
             stored = [{METADATA_KEY: json.dumps(json_safe(e.metadata))} if e.metadata else {} for e in episodes]
             dataset.storage.update_episode_metadata(stored, range(len(buffers)))
     except BaseException:
-        shutil.rmtree(target, ignore_errors=True)  # it did not exist before: remove what was half written
+        # Nothing of it existed before: remove what was half written, up to the first folder Minari made.
+        shutil.rmtree(created, ignore_errors=True)
         raise
     return target

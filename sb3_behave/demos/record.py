@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
 
+from sb3_behave.agents import SKILL_PRESETS
 from sb3_behave.demos.recorder import RecordDemonstrations
 from sb3_behave.demos.storage import PathLike
 from sb3_behave.registration import FLAPPY_BIRD_ID
 
 #: ``obs, env -> action`` for one (unbatched) observation.
 Policy = Callable[[Any, gym.Env], Any]
-
-
-@dataclass(frozen=True)
-class SkillPreset:
-    """How a demonstrator of some skill plays Flappy Bird."""
-
-    expert: str
-    epsilon: float
-    description: str
-
-
-#: Flappy Bird demonstrators of three skills (pipes measured over 200 seeded games).
-SKILL_PRESETS = {
-    "poor": SkillPreset("random", 0.0, "random flapping: dies at the first pipe (0 pipes)"),
-    "medium": SkillPreset("scripted", 0.02, "the scripted expert with 2% random actions: a handful of pipes (4 on average)"),
-    "strong": SkillPreset("scripted", 0.0, "the scripted expert: plays to the time limit (268 pipes on average)"),
-}
 
 
 def _is_flappy(env: gym.Env) -> bool:

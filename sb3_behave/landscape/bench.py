@@ -19,7 +19,6 @@ loops' values on the points the loops evaluated.
 
 from __future__ import annotations
 
-import platform
 import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -65,6 +64,10 @@ def synthetic_demos(env_id: str, transitions: int, episode_length: int = 100, se
     :param seed: seed of the samples
     """
     import gymnasium as gym
+
+    from sb3_behave.stack import require_imitation
+
+    require_imitation()
     from imitation.data.types import TrajectoryWithRew
 
     from sb3_behave.landscape.objectives import DemoSet
@@ -199,14 +202,10 @@ def goal_lines(results: Sequence[Timing]) -> list[str]:
 
 
 def machine_description() -> str:
-    """Processor, cores, torch threads, Python and torch versions."""
-    import os
-
+    """The machine and stack (:func:`sb3_behave.stack.machine_description`), and torch's thread count."""
     import torch
 
+    from sb3_behave.stack import machine_description as machine_and_stack
+
     threads = torch.get_num_threads()
-    processor = platform.processor() or platform.machine()
-    return (
-        f"{processor}, {os.cpu_count()} cores ({threads} torch thread{'s' * (threads != 1)}), "
-        f"Python {platform.python_version()}, torch {torch.__version__}"
-    )
+    return f"{machine_and_stack()}; {threads} torch thread{'s' * (threads != 1)}"

@@ -31,6 +31,8 @@ from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticP
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize, unwrap_vec_normalize
 
+from sb3_behave.stack import require_imitation
+
 PathLike = str | Path
 
 #: Generators for GAIL and AIRL, by the name used in YAML (``gen_algo: ppo``).
@@ -186,6 +188,7 @@ class ImitationAlgorithm(BaseAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ) -> None:
+        require_imitation()
         super().__init__(
             policy,
             env,

@@ -7,12 +7,18 @@ from typing import Any
 
 import gymnasium as gym
 
-from sb3_behave.stack import saved_under_numpy2_is_an_error
+from sb3_behave.stack import require_imitation, saved_under_numpy2_is_an_error
 
 
 def _algorithm_class(algo: str) -> Any:
+    """The class of an RL Zoo algorithm, sb3-behave's included (``ppo``, ``sac``, ``bc``, ``valuedice``, ...)."""
     from rl_zoo3 import ALGOS
 
+    from sb3_behave.zoo.registry import ALGORITHMS, register_algorithms
+
+    if algo.lower() in ALGORITHMS:
+        require_imitation()
+    register_algorithms()
     try:
         return ALGOS[algo.lower()]
     except KeyError:
@@ -108,10 +114,9 @@ def load_agent(
     from rl_zoo3.utils import EnvironmentName, get_model_path
 
     from sb3_behave.zoo.commands import resolve_folder
-    from sb3_behave.zoo.registry import register_algorithms
 
-    register_algorithms()
     algo = algo.lower()
+    _algorithm_class(algo)  # registers sb3-behave's algorithms; an unknown name is refused here
     folder = resolve_folder(folder, algo, env_id)
     env_name = EnvironmentName(env_id)
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message
+from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, require_imitation
 
 #: Where the package keeps its pretrained agents, in the zoo's layout (``<algo>/<env>_<n>/``).
 PRETRAINED_FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
@@ -54,15 +54,25 @@ def with_default_folder(argv: Sequence[str]) -> list[str]:
     return argv if folder == Path(ZOO_DEFAULT_FOLDER) else [*argv, "-f", str(folder)]
 
 
+def _agent_label(argv: Sequence[str]) -> str:
+    """``FOLDER/ALGO/ENV_*``: the agent ``enjoy`` and ``record-video`` load (the zoo's defaults filled in)."""
+    folder = _option(argv, "-f", "--folder") or ZOO_DEFAULT_FOLDER
+    env = (_option(argv, "--env") or "CartPole-v1").replace("/", "-")
+    return f"{folder}/{_option(argv, '--algo') or 'ppo'}/{env}_*"
+
+
 def _is_network_error(error: BaseException) -> bool:
     module = type(error).__module__ or ""
     from_network_library = module.split(".")[0] in {"requests", "urllib3", "huggingface_hub"}
     return from_network_library or isinstance(error, (ConnectionError, TimeoutError))
 
 
-def _run(prog: str, entry: Callable[[], None], argv: Sequence[str]) -> int:
-    from sb3_behave.zoo.registry import register_algorithms
+def _run(prog: str, entry: Callable[[], None], argv: Sequence[str], agent: str) -> int:
+    """Run a zoo script with ``argv``; ``agent`` names the agent it loads, for the numpy-2 message."""
+    from sb3_behave.zoo.registry import ALGORITHMS, register_algorithms
 
+    if _option(argv, "--algo") in ALGORITHMS:
+        require_imitation()
     register_algorithms()
     saved = sys.argv
     sys.argv = [prog, *argv]
@@ -74,8 +84,6 @@ def _run(prog: str, entry: Callable[[], None], argv: Sequence[str]) -> int:
         if os.environ.get("SB3_BEHAVE_DEBUG"):
             raise
         if is_numpy2_pickle_error(error):
-            folder = _option(argv, "-f", "--folder") or ZOO_DEFAULT_FOLDER
-            agent = f"{folder} ({_option(argv, '--algo')} on {_option(argv, '--env')})"
             print(f"{prog}: error: {numpy2_pickle_message(agent)}", file=sys.stderr)
             return 2
         if not _is_network_error(error):
@@ -101,14 +109,15 @@ def train(argv: Sequence[str]) -> int:
 
     if algo in ALGORITHMS and _option(argv, "-conf", "--conf-file") is None and "-h" not in argv and "--help" not in argv:
         raise ValueError(f"--algo {algo}: the zoo has no built-in hyperparameters for it: pass -conf zoo_configs/{algo}.yml")
-    return _run("sb3-behave train", zoo_train, argv)
+    return _run("sb3-behave train", zoo_train, argv, _option(argv, "-i", "--trained-agent") or "the trained agent (-i)")
 
 
 def enjoy(argv: Sequence[str]) -> int:
     """``rl_zoo3.enjoy`` with sb3-behave's algorithms and pretrained agents."""
     from rl_zoo3.enjoy import enjoy as zoo_enjoy
 
-    return _run("sb3-behave enjoy", zoo_enjoy, with_default_folder(argv))
+    argv = with_default_folder(argv)
+    return _run("sb3-behave enjoy", zoo_enjoy, argv, _agent_label(argv))
 
 
 def record_video(argv: Sequence[str]) -> int:
@@ -123,4 +132,5 @@ def record_video(argv: Sequence[str]) -> int:
     def zoo_record_video() -> None:  # the zoo's script has no function to call: run it as __main__
         runpy.run_module("rl_zoo3.record_video", run_name="__main__")
 
-    return _run("sb3-behave record-video", zoo_record_video, with_default_folder(argv))
+    argv = with_default_folder(argv)
+    return _run("sb3-behave record-video", zoo_record_video, argv, _agent_label(argv))

@@ -28,12 +28,17 @@ def register_algorithms() -> None:
     """Add sb3-behave's algorithms and their Optuna samplers to the zoo; safe to call twice.
 
     After this, ``rl_zoo3``'s own ``train``, ``enjoy`` and ``record_video`` accept
-    ``--algo bc|dagger|gail|airl|valuedice`` (``sb3-behave train`` calls it for you).
+    ``--algo bc|dagger|gail|airl|valuedice`` (``sb3-behave train`` calls it for you). They all
+    build on imitation: without it, nothing is added (see :func:`sb3_behave.stack.require_imitation`).
     """
+    import importlib.util
+
     from rl_zoo3 import hyperparams_opt, utils
 
     from sb3_behave.zoo.samplers import SAMPLERS
 
+    if importlib.util.find_spec("imitation") is None:  # the zoo's own algorithms still work
+        return
     for algo in ALGORITHMS:
         utils.ALGOS[algo] = algorithm_class(algo)
     hyperparams_opt.HYPERPARAMS_SAMPLER.update(SAMPLERS)
