@@ -1,12 +1,33 @@
-"""Who plays: the Flappy Bird demonstrator presets.
+"""Who plays: the scripted, random and trained-model policies, the Flappy Bird skill presets, and loading agents.
 
-A low layer (it imports neither imitation nor torch), so that the command line can describe the
-presets without loading the libraries that record with them.
+A low layer: ``demos``, ``zoo``, ``landscape`` and ``callbacks`` import it, and it imports none of
+them. Importing it is light (no torch, no imitation, no SB3): they load when a policy is made.
+
+- A *policy* here is an ``obs -> action`` callable for one observation (:data:`Policy`);
+  :func:`make_policy` builds one from what ``--expert`` names (``scripted``, ``random``, a model
+  ``.zip`` or an RL Zoo run folder).
+- :func:`load_agent_from_path` loads a trained SB3 agent with its run's VecNormalize statistics;
+  :func:`algorithm_class` finds any RL Zoo algorithm, sb3-behave's own included.
+- :func:`expert_policy` wraps a policy as imitation's ``NonTrainablePolicy``: DAgger's expert.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+from sb3_behave.registration import FLAPPY_BIRD_ID
+from sb3_behave.stack import require_imitation, saved_under_numpy2_is_an_error
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+    from stable_baselines3.common.policies import BasePolicy
+
+#: An ``obs -> action`` callable for one observation.
+Policy = Callable[[Any], Any]
+PathLike = Union[str, Path]
 
 
 @dataclass(frozen=True)
@@ -29,3 +50,171 @@ SKILL_PRESETS = {
     "medium": SkillPreset("scripted", 0.02, "the scripted expert with 2% random actions: a handful of pipes (4 on average)"),
     "strong": SkillPreset("scripted", 0.0, "the scripted expert: plays to the time limit (268 pipes on average)"),
 }
+
+#: sb3-behave's algorithms, by their RL Zoo name, as ``module:class`` (imported when asked for; all build on imitation).
+ALGORITHMS = {
+    "bc": "sb3_behave.zoo.adapters:BC",
+    "dagger": "sb3_behave.zoo.adapters:DAgger",
+    "gail": "sb3_behave.zoo.adapters:GAIL",
+    "airl": "sb3_behave.zoo.adapters:AIRL",
+    "valuedice": "sb3_behave.valuedice:ValueDICE",
+}
+
+
+def algorithm_class(algo: str) -> Any:
+    """The class of an RL Zoo algorithm: the zoo's (``ppo``, ``sac``, ``dqn``, ...) or sb3-behave's (:data:`ALGORITHMS`).
+
+    :param algo: the algorithm's name, as ``--algo`` takes it
+    :raises ValueError: an unknown name, with the known ones
+    """
+    key = algo.lower()
+    if key in ALGORITHMS:
+        require_imitation()
+        module, name = ALGORITHMS[key].split(":")
+        return getattr(importlib.import_module(module), name)
+    from rl_zoo3 import ALGOS
+
+    if key not in ALGOS:
+        known = ", ".join(sorted({*ALGOS, *ALGORITHMS}))
+        raise ValueError(f"unknown algorithm {algo!r}: expected one of {known}")
+    return ALGOS[key]
+
+
+# --------------------------------------------------------------------------- policies
+def _is_flappy(env: gym.Env) -> bool:
+    return env.spec is not None and env.spec.id == FLAPPY_BIRD_ID
+
+
+def scripted_policy(env: gym.Env) -> Policy:
+    """The scripted Flappy Bird expert, whatever the env's ``obs_type`` (it reads the env's features).
+
+    :param env: a ``sb3_behave/FlappyBird-v0`` env (or a wrapper of one)
+    """
+    from sb3_behave.envs import FlappyBirdExpert
+
+    if not _is_flappy(env):
+        raise ValueError(f"the scripted expert plays {FLAPPY_BIRD_ID} only, not {env.spec.id if env.spec else env}")
+    expert = FlappyBirdExpert()
+    return lambda obs: int(expert.act(env.unwrapped.features()))
+
+
+def random_policy(env: gym.Env, seed: int = 0) -> Policy:
+    """Uniformly random actions from the env's action space, seeded.
+
+    :param env: the env whose action space is sampled
+    :param seed: seed of the action space
+    """
+    env.action_space.seed(seed)
+    return lambda obs: env.action_space.sample()
+
+
+def model_policy(path: PathLike, env: gym.Env, algo: str | None = None) -> Policy:
+    """A trained SB3 agent, acting deterministically, with its run's VecNormalize statistics applied.
+
+    :param path: a model ``.zip``, or an RL Zoo run folder (``logs/<algo>/<env>_<n>``)
+    :param env: the env it will play (its id locates files in a zoo folder)
+    :param algo: the algorithm (``ppo``, ``dqn``, ``bc``, ...); inferred from a zoo folder's path if omitted
+    """
+    model, normalize = load_agent_from_path(path, env, algo=algo)
+
+    def act(obs: Any) -> Any:
+        if normalize is not None:
+            obs = normalize.normalize_obs(obs)
+        action, _ = model.predict(obs, deterministic=True)
+        return action
+
+    return act
+
+
+def make_policy(expert: str, env: gym.Env, algo: str | None = None, seed: int = 0) -> tuple[Policy, str]:
+    """The policy named by ``expert``, and a description of it (saved as the player).
+
+    :param expert: ``"scripted"``, ``"random"``, a model ``.zip`` or an RL Zoo run folder
+    :param env: the env to play
+    :param algo: the algorithm of a model or zoo folder
+    :param seed: seed of random play
+    """
+    if expert == "scripted":
+        return scripted_policy(env), "scripted-expert"
+    if expert == "random":
+        return random_policy(env, seed), "random"
+    path = Path(expert)
+    if not path.exists():
+        raise ValueError(f"--expert {expert!r}: expected 'scripted', 'random', a model .zip or an RL Zoo run folder")
+    return model_policy(path, env, algo), f"model:{path}"
+
+
+def expert_policy(observation_space: Any, action_space: Any, act: Callable[[Any], Any]) -> BasePolicy:
+    """``act`` as imitation's ``NonTrainablePolicy`` (what DAgger's trainer takes as its expert).
+
+    :param observation_space: the observation space of the env the expert labels
+    :param action_space: its action space
+    :param act: the expert, an ``obs -> action`` callable for one observation
+    """
+    require_imitation()
+    from imitation.policies.base import NonTrainablePolicy
+
+    class ExpertPolicy(NonTrainablePolicy):
+        def _choose_action(self, obs: Any) -> Any:
+            return act(obs)
+
+    return ExpertPolicy(observation_space, action_space)
+
+
+# --------------------------------------------------------------------------- loading trained agents
+def find_zoo_files(folder: Path, env_id: str) -> tuple[Path, Path | None]:
+    """The model and VecNormalize files of a zoo run folder (``logs/<algo>/<env>_<n>``).
+
+    The zoo saves ``<env>.zip`` at the end of training and ``best_model.zip`` when evaluating;
+    the final model is preferred. Statistics are in ``<env>/vecnormalize.pkl``.
+
+    :param folder: the run folder
+    :param env_id: the env id (namespaced ids are written with ``-`` for ``/``)
+    """
+    name = env_id.replace("/", "-")  # the zoo's file name for namespaced ids
+    candidates = [folder / f"{name}.zip", folder / f"{env_id.split('/')[-1]}.zip", folder / "best_model.zip"]
+    model = next((p for p in candidates if p.is_file()), None)
+    if model is None:
+        zips = sorted(folder.glob("*.zip"))
+        if len(zips) != 1:
+            raise ValueError(f"{folder}: no model found: expected {candidates[0].name} or best_model.zip")
+        model = zips[0]
+    stats = [folder / name / "vecnormalize.pkl", folder / env_id.split("/")[-1] / "vecnormalize.pkl"]
+    return model, next((p for p in stats if p.is_file()), None)
+
+
+def load_agent_from_path(path: PathLike, env: gym.Env, algo: str | None = None, device: str = "cpu") -> tuple[Any, Any]:
+    """Load a trained SB3 agent for ``env`` from a ``.zip`` or an RL Zoo run folder.
+
+    :param path: a model ``.zip``, or a zoo run folder such as ``logs/ppo/CartPole-v1_1``
+    :param env: the env it will act in (its id locates files in a zoo folder)
+    :param algo: the algorithm; for a zoo folder it defaults to the name of the folder above
+        (``logs/<algo>/...``), for a ``.zip`` to ``ppo``
+    :param device: torch device
+    :return: ``(model, vec_normalize or None)``; apply ``vec_normalize.normalize_obs`` to
+        observations before ``model.predict``
+    :raises ValueError: no such file, no model in the folder, an unknown algorithm, or an agent
+        saved under numpy 2 loaded under numpy 1
+    """
+    path = Path(path)
+    env_id = env.spec.id if env.spec is not None else ""
+    stats = None
+    if path.is_dir():
+        model_file, stats = find_zoo_files(path, env_id)
+        algo = algo or path.parent.name
+    elif path.suffix == ".zip" and path.is_file():
+        model_file = path
+        algo = algo or "ppo"
+    else:
+        raise ValueError(f"{path}: expected a model .zip file or an RL Zoo run folder")
+    with saved_under_numpy2_is_an_error(path):
+        model = algorithm_class(algo).load(model_file, device=device)
+    normalize = None
+    if stats is not None:
+        from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+        # The zoo's own statistics file, written by this user's training run.
+        with saved_under_numpy2_is_an_error(path):
+            normalize = VecNormalize.load(str(stats), DummyVecEnv([lambda: env]))
+        normalize.training = False
+    return model, normalize

@@ -7,10 +7,29 @@ from sb3_behave.cli import main
 from sb3_behave.stack import stack_name
 
 
-def test_help_explains_the_commands(capsys):
+def test_help_lists_every_command_with_its_own_help(capsys):
     assert main([]) == 0
-    out = capsys.readouterr().out
-    assert "quickstart" in out and "bench env" in out
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines
+    for command in ("quickstart", "play", "record-demos", "demos", "landscape", "train", "enjoy", "record-video", "bench"):
+        assert f" {command} " in out, command
+    assert "let a program play (scripted expert, random, a trained agent) and record it" in out
+    assert "Run `sb3-behave COMMAND --help`" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["play"], ["record-demos"], ["demos", "info"], ["demos", "export"], ["landscape"], ["quickstart"], ["bench", "env"]],
+    ids=lambda command: " ".join(command) or "sb3-behave",
+)
+def test_help_imports_nothing_heavy(command):
+    # Every command's parser is built without torch, SB3 or imitation: they load when the command runs.
+    code = (
+        "import sys\nfrom sb3_behave.cli import main\n"
+        f"try:\n    main({[*command, '--help']!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'stable_baselines3', 'imitation', 'rl_zoo3') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "[]"
 
 
 def test_bench_env_prints_its_table(capsys, tmp_path):

@@ -14,6 +14,7 @@ from imitation.data.types import TrajectoryWithRew
 from stable_baselines3 import PPO
 
 from sb3_behave.cli import main
+from sb3_behave.demos import load_demonstrations
 from sb3_behave.landscape import (
     DemoSet,
     LandscapeConfig,
@@ -338,7 +339,7 @@ def test_command_writes_figures_json_and_tensorboard(demo_folders, tmp_path, cap
 def test_command_errors_name_the_culprit(demo_folders, tmp_path, capsys):
     missing = tmp_path / "nowhere"
     assert main(["landscape", "--demos", str(missing), "--out", str(tmp_path / "o")]) == 2
-    assert f"--demos {missing}: no such demonstration folder" in capsys.readouterr().err
+    assert f"error: {missing}: no such file or folder" in capsys.readouterr().err
     # recorded with reward_mode=score, made without it: the rewards would not be the env's
     assert main(["landscape", "--demos", str(demo_folders / "poor"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
@@ -367,6 +368,8 @@ def test_command_loads_a_saved_model(demo_folders, tmp_path):
 
     env_kwargs = {"reward_mode": "score"}
     model = PPO("MlpPolicy", gym.make(FLAPPY, **env_kwargs), seed=4, device="cpu")
+    with th.no_grad():
+        model.policy.action_net.weight.mul_(5.0)  # weights that a fresh init of the same seed does not have
     model.save(tmp_path / "model.zip")
     config = LandscapeConfig(directions="filter", grid=3, seed=4)
     kwargs = {"env_kwargs": env_kwargs, "tensorboard": False, "progress": False, "log": lambda line: None}
@@ -375,7 +378,15 @@ def test_command_loads_a_saved_model(demo_folders, tmp_path):
     )
     fresh = landscape_report(FLAPPY, [demo_folders / "poor"], tmp_path / "b", config, policy="fresh", **kwargs)
     assert saved["policy"].startswith("PPO model") and fresh["policy"] == "fresh PPO MlpPolicy (seed 4)"
-    np.testing.assert_allclose(saved["sets"]["poor"]["il"], fresh["sets"]["poor"]["il"], rtol=1e-6)
+    il = np.asarray(saved["sets"]["poor"]["il"])
+    assert not np.allclose(il, np.asarray(fresh["sets"]["poor"]["il"]), rtol=1e-3)
+    # The grid's centre is the saved policy itself: its cross-entropy on the demonstrations, computed directly.
+    trajectories = load_demonstrations(demo_folders / "poor", env=gym.make(FLAPPY, **env_kwargs))
+    obs = th.as_tensor(np.concatenate([t.obs[:-1] for t in trajectories]))
+    acts = th.as_tensor(np.concatenate([t.acts for t in trajectories]))
+    with th.no_grad():
+        _, log_prob, _ = model.policy.evaluate_actions(obs, acts)
+    assert il[1, 1] == pytest.approx(-log_prob.mean().item(), rel=1e-5)
 
 
 def test_bench_landscape_prints_its_table(tmp_path, capsys):

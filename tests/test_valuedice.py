@@ -440,13 +440,16 @@ def test_errors_name_the_problem(cartpole_demos, tmp_path):
         pass
     with pytest.raises(DemonstrationError, match=r"episode-.*\.npz.*CartPole-v1"):
         ValueDICE("MlpPolicy", "Pendulum-v1", tmp_path / "cartpole")
-    with pytest.raises(DemonstrationError, match=r"observations have shape \(4,\).*Box"):
+    with pytest.raises(DemonstrationError, match=r"demonstrations\[0\]: observations are \(4,\) float32, but Pendulum-v1 has"):
         ValueDICE("MlpPolicy", "Pendulum-v1", cartpole_demos)
     bad = [Trajectory(t.obs, t.acts + 2, None, t.terminal) for t in cartpole_demos]
-    with pytest.raises(DemonstrationError, match=r"demonstrations\[0\].*Discrete\(2\)"):
+    with pytest.raises(DemonstrationError, match=r"demonstrations\[0\]: action 0 is 2, outside CartPole-v1's .*Discrete\(2\)"):
         ValueDICE("MlpPolicy", "CartPole-v1", bad)
-    with pytest.raises(TypeError, match="Trajectory"):
+    with pytest.raises(DemonstrationError, match=r"demonstrations\[0\] is a ndarray: expected a path.*Trajectory"):
         ValueDICE("MlpPolicy", "CartPole-v1", [np.zeros((3, 4))])
+    nan = [Trajectory(np.full_like(t.obs, np.nan), t.acts, None, t.terminal) for t in cartpole_demos]
+    with pytest.raises(DemonstrationError, match=r"demonstrations\[0\]: obs holds NaN"):
+        ValueDICE("MlpPolicy", "CartPole-v1", nan)
     with pytest.raises(ValueError, match="no demonstrations"):
         ValueDICE("MlpPolicy", "CartPole-v1").learn(10)
     with pytest.raises(ValueError, match="alpha"):

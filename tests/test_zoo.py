@@ -7,6 +7,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch as th
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
@@ -66,9 +67,11 @@ def test_adapter_learns_saves_and_reloads_to_the_same_actions(cls, kwargs, steps
     if cls is DAgger:
         kwargs = {**kwargs, "expert": _random_expert_zip(tmp_path)}
     model = cls("MlpPolicy", env, demonstrations=str(cartpole_demos), seed=0, **kwargs)
+    before = [p.detach().clone() for p in model.policy.parameters()]
     counter = CountSteps()
     model.learn(steps, callback=counter)
     assert model.num_timesteps >= steps and counter.calls > 0
+    assert any(not th.equal(a, b) for a, b in zip(before, model.policy.parameters()))  # it trained its own policy
     model.save(tmp_path / "model")
     obs = env.reset()
     reloaded = cls.load(tmp_path / "model", env=env)
@@ -90,11 +93,28 @@ def test_bc_counts_gradient_steps_and_stops_when_a_callback_says_so(cartpole_dem
     assert model.num_timesteps == 10
 
 
-def test_dagger_plays_the_scripted_expert_on_flappy_bird():
-    env = make_vec_env(FLAPPY, n_envs=2, seed=0, wrapper_kwargs=None, env_kwargs={"score_limit": 2})
-    model = DAgger("MlpPolicy", env, expert="scripted", rollout_round_min_timesteps=100, rollout_round_min_episodes=1, seed=0)
-    model.learn(200)
-    assert model.round_num >= 1
+def test_dagger_labels_every_state_it_visits_with_the_scripted_expert(tmp_path):
+    from sb3_behave.demos import load_demonstrations
+    from sb3_behave.envs import FlappyBirdExpert
+
+    env = make_vec_env(FLAPPY, n_envs=2, seed=0, env_kwargs={"score_limit": 2})
+    model = DAgger(
+        "MlpPolicy",
+        env,
+        expert="scripted",
+        beta_rampdown=2,  # round 1 lets the learner act half of the time
+        rollout_round_min_timesteps=100,
+        rollout_round_min_episodes=1,
+        scratch_dir=str(tmp_path),
+        seed=0,
+    )
+    model.learn(400)
+    rounds = sorted((tmp_path / "demos").glob("round-*"))
+    assert model.round_num == len(rounds) >= 2
+    expert = FlappyBirdExpert()
+    for folder in rounds:  # imitation's own saved rounds: every label is the expert's action in that state
+        for trajectory in load_demonstrations(sorted(folder.iterdir()), env=FLAPPY):
+            np.testing.assert_array_equal(trajectory.acts, expert.act(trajectory.obs[:-1]))
 
 
 def test_gail_trains_the_adapters_policy_and_keeps_the_reward_net(cartpole_demos, tmp_path):
@@ -228,8 +248,7 @@ def test_every_shipped_config_builds_its_algorithm(name, tmp_path):
         entry = dict(entry)
         for key in ("n_timesteps", "n_envs", "normalize", "env_wrapper", "callback", "frame_stack", "demonstrations"):
             entry.pop(key, None)
-        if isinstance(entry.get("policy_kwargs"), str):
-            entry["policy_kwargs"] = eval(entry["policy_kwargs"])
+        assert isinstance(entry.get("policy_kwargs", {}), dict)  # YAML mappings, never code to eval
         for key, value in list(entry.items()):
             if isinstance(value, str) and value.startswith("lin_"):
                 entry[key] = float(value[4:])

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from typing import Sequence
 
 import gymnasium as gym
 import numpy as np
 import torch as th
 from imitation.algorithms import bc
-from imitation.data.types import Trajectory, TrajectoryWithRew
+from imitation.data.types import Trajectory
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from sb3_behave.demos.storage import PathLike, load_demonstrations
+from sb3_behave.demos.storage import Demonstrations, load_demonstrations
 
 FIT_VALUE_MODES = ("returns", "critic")
 
@@ -63,8 +63,9 @@ class BCWarmStartCallback(BaseCallback):
     ``warm_start/entropy``, ``warm_start/value_loss``, ``warm_start/eval_return`` (and
     ``warm_start/eval_return_std``), and at every RL update ``warm_start/bc_weight``.
 
-    :param demonstrations: demo folders or files (see :func:`sb3_behave.demos.load_demonstrations`),
-        or a sequence of imitation trajectories
+    :param demonstrations: what :func:`sb3_behave.demos.load_demonstrations` reads (demo folders or
+        files, Minari or imitation datasets, imitation trajectories); with ``fit_value="returns"`` or
+        a reward-normalizing ``VecNormalize`` they must have rewards
     :param bc_epochs: epochs of BC over the demonstrations before RL
     :param bc_batch_size: BC batch size
     :param bc_learning_rate: learning rate of BC's Adam optimizer
@@ -86,7 +87,7 @@ class BCWarmStartCallback(BaseCallback):
 
     def __init__(
         self,
-        demonstrations: PathLike | Sequence[PathLike] | Sequence[Trajectory],
+        demonstrations: Demonstrations,
         bc_epochs: int = 10,
         bc_batch_size: int = 64,
         bc_learning_rate: float = 1e-3,
@@ -128,26 +129,22 @@ class BCWarmStartCallback(BaseCallback):
         self.warm_started = False
         self.rl_updates = 0  #: RL updates seen since the warm start
         self.stats: dict[str, float] = {}  #: what the warm start measured (also in TensorBoard)
-        self._trajectories: list[TrajectoryWithRew] = []
+        self._trajectories: list[Trajectory] = []  # TrajectoryWithRew where rewards are used
         self._transitions: tuple[np.ndarray, np.ndarray] | None = None  # flat (obs, acts) of the demonstrations
         self._trainer: bc.BC | None = None
         self._actor_snapshot: dict[str, th.Tensor] | None = None
         self._rng = np.random.default_rng(seed)
 
     # ------------------------------------------------------------------ set-up
-    def _load(self) -> list[TrajectoryWithRew]:
-        demos = self.demonstrations
-        if isinstance(demos, (str, os.PathLike)) or (
-            isinstance(demos, Sequence) and demos and isinstance(demos[0], (str, os.PathLike))
-        ):
-            return load_demonstrations(demos, env=self.model.get_env())  # type: ignore[arg-type]
-        trajectories = list(demos)  # type: ignore[arg-type]
-        if not trajectories:
-            raise ValueError("BCWarmStartCallback: no demonstrations")
-        return [
-            t if isinstance(t, TrajectoryWithRew) else TrajectoryWithRew(t.obs, t.acts, t.infos, t.terminal, np.zeros(len(t)))
-            for t in trajectories
-        ]
+    def _load(self) -> list[Trajectory]:
+        # Rewards are needed for the value fit on returns and for VecNormalize's return statistics.
+        normalizer = self._normalizer()
+        needs_rewards: bool | str = False
+        if self.fit_value == "returns":
+            needs_rewards = "fit_value='returns' fits the value head on their returns (or use fit_value='critic')"
+        elif normalizer is not None and normalizer.norm_reward:
+            needs_rewards = "the VecNormalize return statistics start from them"
+        return load_demonstrations(self.demonstrations, env=self.model.get_env(), require_rewards=needs_rewards)
 
     def _normalizer(self) -> VecNormalize | None:
         normalizer = self.model.get_vec_normalize_env()
@@ -160,9 +157,9 @@ class BCWarmStartCallback(BaseCallback):
             return obs
         return normalizer.normalize_obs(obs).astype(np.float32)
 
-    def _as_policy_sees(self, trajectories: list[TrajectoryWithRew]) -> list[TrajectoryWithRew]:
+    def _as_policy_sees(self, trajectories: list[Trajectory]) -> list[Trajectory]:
         """Demonstrations with observations normalized like the training env's (if it normalizes)."""
-        return [TrajectoryWithRew(self._policy_obs(t.obs), t.acts, t.infos, t.terminal, t.rews) for t in trajectories]
+        return [dataclasses.replace(t, obs=self._policy_obs(t.obs)) for t in trajectories]
 
     def _start_normalizer_from_demos(self) -> None:
         normalizer = self._normalizer()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping
 
 from stable_baselines3.common.callbacks import BaseCallback
 
+from sb3_behave.demos.storage import Demonstrations
 from sb3_behave.landscape.directions import DEFAULT_WEIGHTS
-
-#: Demonstrations: trajectories with rewards, a folder or file, or several of them by name.
-DemonstrationsLike = Union[Sequence[Any], str, "os.PathLike[str]", Mapping[str, Any]]
 
 
 class LandscapeCallback(BaseCallback):
@@ -28,8 +26,8 @@ class LandscapeCallback(BaseCallback):
     actor-critic policies (PPO, A2C, TRPO); observations are normalized with the model's
     ``VecNormalize``, if it has one. ``history`` keeps every snapshot's metrics.
 
-    :param demonstrations: imitation ``TrajectoryWithRew`` objects (with rewards), a demonstration
-        folder or file, or a mapping ``{name: trajectories or path}`` for several sets
+    :param demonstrations: one set, as :func:`sb3_behave.demos.load_demonstrations` reads it (with
+        rewards), or a mapping ``{name: set}`` for several sets
     :param every_n_steps: environment steps between snapshots
     :param grid: points per axis of the grid
     :param span: the grid covers ``[-span, span]``
@@ -48,7 +46,7 @@ class LandscapeCallback(BaseCallback):
 
     def __init__(
         self,
-        demonstrations: DemonstrationsLike,
+        demonstrations: Demonstrations | Mapping[str, Demonstrations],
         every_n_steps: int = 10_000,
         grid: int = 21,
         span: float = 1.0,
@@ -91,12 +89,12 @@ class LandscapeCallback(BaseCallback):
     # ------------------------------------------------------------------ demonstrations
     def _demo_sets(self) -> list[Any]:
         from sb3_behave.demos import load_demonstrations
-        from sb3_behave.landscape.objectives import DemoSet
+        from sb3_behave.landscape.objectives import RL_NEEDS_REWARDS, DemoSet
 
-        def as_set(name: str, value: Any) -> DemoSet:
-            if isinstance(value, (str, os.PathLike)):
-                return DemoSet.from_trajectories(name, load_demonstrations(value, env=self.training_env), source=str(value))
-            return DemoSet.from_trajectories(name, list(value))
+        def as_set(name: str, value: Demonstrations) -> DemoSet:
+            trajectories = load_demonstrations(value, env=self.training_env, require_rewards=RL_NEEDS_REWARDS)
+            source = str(value) if isinstance(value, (str, os.PathLike)) else ""
+            return DemoSet.from_trajectories(name, trajectories, source=source)
 
         demos = self.demonstrations
         if isinstance(demos, Mapping):

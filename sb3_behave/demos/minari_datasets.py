@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from sb3_behave.demos.storage import DemonstrationError, Episode, _make_trajectory, env_kwargs, json_safe
+from sb3_behave.demos.storage import DemonstrationError, Episode, env_kwargs, json_safe, make_trajectory
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -59,8 +59,10 @@ def _metadata(folder: Path) -> dict[str, Any] | None:
     if not file.is_file():
         return None
     if file.stat().st_size > _MAX_METADATA_BYTES:
-        raise DemonstrationError(f"{file}: {file.stat().st_size:,} bytes, more than the {_MAX_METADATA_BYTES:,} a Minari "
-                                 "metadata file may have here")
+        raise DemonstrationError(
+            f"{file}: {file.stat().st_size:,} bytes, more than the {_MAX_METADATA_BYTES:,} a Minari "
+            "metadata file may have here"
+        )
     try:
         content = json.loads(file.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -156,8 +158,9 @@ def read_minari(path: str | os.PathLike[str]) -> list[Episode]:
             if not isinstance(metadata, dict):
                 raise DemonstrationError(f"{source}: {METADATA_KEY} is not a JSON object")
         terminal = bool(terminations[-1]) if len(terminations) else False
-        trajectory = _make_trajectory(source, np.asarray(data.observations), np.asarray(data.actions),
-                                      np.asarray(data.rewards), terminal)
+        trajectory = make_trajectory(
+            source, np.asarray(data.observations), np.asarray(data.actions), np.asarray(data.rewards), terminal
+        )
         episodes.append(Episode(trajectory, dict(metadata), source))
     return episodes
 
@@ -247,9 +250,8 @@ def export_minari(
     players = sorted({str(e.metadata["player"]) for e in episodes if e.metadata.get("player")})
     skills = sorted({str(e.metadata["skill"]) for e in episodes if e.metadata.get("skill")})
     spec_id = made.spec.id if made.spec is not None else env
-    default_description = (
-        f"{len(episodes)} episodes of {spec_id} recorded with sb3-behave {__version__}"
-        + (f" (skills: {', '.join(skills)})" if skills else "")
+    default_description = f"{len(episodes)} episodes of {spec_id} recorded with sb3-behave {__version__}" + (
+        f" (skills: {', '.join(skills)})" if skills else ""
     )
     created = next(p for p in [*reversed(target.parents), target] if not p.exists())  # target does not exist
     try:

@@ -1,78 +1,79 @@
-"""Programs playing: record demonstrations from the scripted expert, random play or trained agents."""
+"""Programs playing: let any policy play and keep its episodes; record the scripted expert, random play or trained agents."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from imitation.data.types import TrajectoryWithRew
 
-from sb3_behave.agents import SKILL_PRESETS
+from sb3_behave.agents import SKILL_PRESETS, Policy, make_policy
 from sb3_behave.demos.recorder import RecordDemonstrations
 from sb3_behave.demos.storage import PathLike
 from sb3_behave.registration import FLAPPY_BIRD_ID
 
-#: ``obs, env -> action`` for one (unbatched) observation.
-Policy = Callable[[Any, gym.Env], Any]
+
+def play_episodes(
+    env: gym.Env,
+    policy: Policy,
+    episodes: int,
+    seed: int = 0,
+    epsilon: float = 0.0,
+    progress_bar: bool = False,
+) -> list[TrajectoryWithRew]:
+    """Let ``policy`` play ``episodes`` episodes of ``env`` and return them as imitation trajectories.
+
+    Episode ``k`` is reset with ``seed + k``; ``terminal`` is set only by a real termination (a
+    time limit is not terminal). Wrap ``env`` in :class:`RecordDemonstrations` to also write each
+    episode to a demo folder, as :func:`record_demonstrations` does.
+
+    :param env: the env to play (a gymnasium env, possibly wrapped)
+    :param policy: an ``obs -> action`` callable for one observation (see :mod:`sb3_behave.agents`)
+    :param episodes: how many episodes
+    :param seed: seed of the first episode, and of the random actions
+    :param epsilon: probability of a random action instead of the policy's, at each step
+    :param progress_bar: show a progress bar (with the score, for Flappy Bird)
+    :return: the episodes, in order
+    """
+    from tqdm.auto import tqdm
+
+    if not 0.0 <= epsilon <= 1.0:
+        raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
+    rng = np.random.default_rng(seed)
+    env.action_space.seed(seed + 1)
+    name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+    trajectories = []
+    bar = tqdm(range(episodes), desc=f"recording {name}", unit="episode", disable=not progress_bar)
+    for k in bar:
+        obs, info = env.reset(seed=seed + k)
+        observations, actions, rewards = [obs], [], []
+        terminated = truncated = False
+        while not (terminated or truncated):
+            action = policy(obs)
+            if epsilon > 0 and rng.random() < epsilon:
+                action = env.action_space.sample()
+            obs, reward, terminated, truncated, info = env.step(action)
+            observations.append(obs)
+            actions.append(action)
+            rewards.append(reward)
+        trajectories.append(
+            TrajectoryWithRew(
+                obs=np.stack(observations),
+                acts=np.stack([np.asarray(a) for a in actions]),
+                infos=None,
+                terminal=bool(terminated),
+                rews=np.asarray(rewards, dtype=np.float32),
+            )
+        )
+        if "score" in info:
+            bar.set_postfix(score=info["score"])
+    return trajectories
 
 
 def _is_flappy(env: gym.Env) -> bool:
     return env.spec is not None and env.spec.id == FLAPPY_BIRD_ID
-
-
-def scripted_policy(env: gym.Env) -> Policy:
-    """The scripted Flappy Bird expert, whatever the env's ``obs_type`` (it reads the features)."""
-    from sb3_behave.envs import FlappyBirdExpert
-
-    if not _is_flappy(env):
-        raise ValueError(f"the scripted expert plays {FLAPPY_BIRD_ID} only, not {env.spec.id if env.spec else env}")
-    expert = FlappyBirdExpert()
-    return lambda obs, env: int(expert.act(env.unwrapped.features()))
-
-
-def random_policy(env: gym.Env, seed: int = 0) -> Policy:
-    """Uniformly random actions from the env's action space, seeded."""
-    env.action_space.seed(seed)
-    return lambda obs, env: env.action_space.sample()
-
-
-def model_policy(path: PathLike, env: gym.Env, algo: str | None = None) -> Policy:
-    """A trained SB3 agent: a model ``.zip`` or an RL Zoo run folder (its VecNormalize statistics applied).
-
-    :param path: the ``.zip`` file, or the zoo's run folder (``logs/<algo>/<env>_<n>``)
-    :param env: the env it will play (for the VecNormalize statistics)
-    :param algo: the algorithm (``ppo``, ``dqn``, ...); inferred from a zoo folder's path if omitted
-    """
-    from sb3_behave.zoo.agents import load_agent_from_path
-
-    model, normalize = load_agent_from_path(path, env, algo=algo)
-
-    def act(obs: Any, env: gym.Env) -> Any:
-        if normalize is not None:
-            obs = normalize.normalize_obs(obs)
-        action, _ = model.predict(obs, deterministic=True)
-        return action
-
-    return act
-
-
-def make_policy(expert: str, env: gym.Env, algo: str | None = None, seed: int = 0) -> tuple[Policy, str]:
-    """The policy named by ``expert`` and a description of it (saved as the player).
-
-    :param expert: ``"scripted"``, ``"random"``, a model ``.zip`` or a zoo run folder
-    :param env: the env to play
-    :param algo: the algorithm of a model or zoo folder
-    :param seed: seed of random play
-    """
-    if expert == "scripted":
-        return scripted_policy(env), "scripted-expert"
-    if expert == "random":
-        return random_policy(env, seed), "random"
-    path = Path(expert)
-    if not path.exists():
-        raise ValueError(f"--expert {expert!r}: expected 'scripted', 'random', a model .zip or an RL Zoo run folder")
-    return model_policy(path, env, algo), f"model:{path}"
 
 
 def record_demonstrations(
@@ -115,27 +116,10 @@ def record_demonstrations(
             raise ValueError(f"--skill {skill} sets epsilon to {preset.epsilon}; do not pass --epsilon with it")
         expert, epsilon = preset.expert, preset.epsilon
     epsilon = epsilon or 0.0
-    if not 0.0 <= epsilon <= 1.0:
-        raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
     policy, description = make_policy(expert, env, algo=algo, seed=seed)
     if epsilon > 0:
         description += f" (epsilon={epsilon:g})"
     recorder = RecordDemonstrations(env, folder, player=player or description, skill=skill)
-    rng = np.random.default_rng(seed)
-    recorder.action_space.seed(seed + 1)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(range(episodes), desc=f"recording {env_id}", unit="episode", disable=not progress_bar)
-    for k in bar:
-        obs, info = recorder.reset(seed=seed + k)
-        done = False
-        while not done:
-            action = policy(obs, recorder)
-            if epsilon > 0 and rng.random() < epsilon:
-                action = recorder.action_space.sample()
-            obs, _, terminated, truncated, info = recorder.step(action)
-            done = terminated or truncated
-        if "score" in info:
-            bar.set_postfix(score=info["score"])
+    play_episodes(recorder, policy, episodes, seed=seed, epsilon=epsilon, progress_bar=progress_bar)
     recorder.close()
     return recorder.saved

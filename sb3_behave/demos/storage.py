@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 
 import numpy as np
-from imitation.data.types import TrajectoryWithRew
+from imitation.data.types import Trajectory, TrajectoryWithRew
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -42,14 +42,19 @@ class DemonstrationError(ValueError):
 class Episode:
     """One demonstration episode with where it came from.
 
-    :param trajectory: the transitions, in imitation's type
+    :param trajectory: the transitions, in imitation's type (a ``TrajectoryWithRew`` unless it came
+        from an in-memory ``Trajectory`` without rewards)
     :param metadata: what was recorded with it (empty for imitation's formats)
     :param source: the file (or ``folder[index]``) it was read from
     """
 
-    trajectory: TrajectoryWithRew
+    trajectory: Trajectory
     metadata: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+
+
+#: What every ``demonstrations`` argument of sb3-behave takes (see :func:`load_demonstrations`).
+Demonstrations = Union[PathLike, Trajectory, Episode, Sequence[Union[PathLike, Trajectory, Episode]]]
 
 
 # --------------------------------------------------------------------------- writing
@@ -177,8 +182,21 @@ def _read_arrays(path: Path, data: Any, names: Iterable[str]) -> dict[str, np.nd
     return arrays
 
 
-def _make_trajectory(source: str, obs: np.ndarray, acts: np.ndarray, rews: np.ndarray, terminal: bool) -> TrajectoryWithRew:
-    for name, array in (("obs", obs), ("acts", acts), ("rews", rews)):
+def make_trajectory(
+    source: str, obs: np.ndarray, acts: np.ndarray, rews: np.ndarray | None, terminal: bool
+) -> Trajectory | TrajectoryWithRew:
+    """Check the arrays of one episode and make imitation's trajectory of them (the loader's array checks).
+
+    :param source: the file or ``demonstrations[i]`` they came from, named in errors
+    :param obs: T + 1 observations
+    :param acts: T actions
+    :param rews: T rewards, or ``None`` for an episode without rewards
+    :param terminal: whether it ended by a real termination (not a time limit)
+    :return: a ``TrajectoryWithRew``, or a ``Trajectory`` when ``rews`` is ``None``
+    :raises DemonstrationError: non-numeric arrays, NaN or inf, an empty episode, or lengths that do not match
+    """
+    arrays = (("obs", obs), ("acts", acts)) + ((("rews", rews),) if rews is not None else ())
+    for name, array in arrays:
         if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
             raise DemonstrationError(f"{source}: {name} has dtype {array.dtype}, expected numbers")
         if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
@@ -186,11 +204,13 @@ def _make_trajectory(source: str, obs: np.ndarray, acts: np.ndarray, rews: np.nd
             raise DemonstrationError(f"{source}: {name} holds NaN or inf (first at index {tuple(int(i) for i in bad)})")
     if len(acts) == 0:
         raise DemonstrationError(f"{source}: empty episode (no actions)")
-    if len(obs) != len(acts) + 1 or len(rews) != len(acts):
+    if len(obs) != len(acts) + 1 or (rews is not None and len(rews) != len(acts)):
+        counts = f"{len(obs)} observations, {len(acts)} actions" + (f", {len(rews)} rewards" if rews is not None else "")
         raise DemonstrationError(
-            f"{source}: inconsistent lengths: {len(obs)} observations, {len(acts)} actions, {len(rews)} rewards "
-            "(expected one more observation than actions, one reward per action)"
+            f"{source}: inconsistent lengths: {counts} (expected one more observation than actions, one reward per action)"
         )
+    if rews is None:
+        return Trajectory(obs=obs, acts=acts, infos=None, terminal=bool(terminal))
     return TrajectoryWithRew(obs=obs, acts=acts, infos=None, terminal=bool(terminal), rews=rews.astype(np.float32))
 
 
@@ -215,7 +235,7 @@ def read_episode(path: PathLike) -> Episode:
         raise DemonstrationError(f"{path}: metadata is not valid JSON ({error})") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise DemonstrationError(f"{path}: metadata does not describe an sb3-behave episode (format {FORMAT!r})")
-    trajectory = _make_trajectory(str(path), arrays["obs"], arrays["acts"], arrays["rews"], bool(arrays["terminal"]))
+    trajectory = make_trajectory(str(path), arrays["obs"], arrays["acts"], arrays["rews"], bool(arrays["terminal"]))
     return Episode(trajectory, metadata, str(path))
 
 
@@ -240,7 +260,7 @@ def _read_imitation_dataset(folder: Path) -> list[Episode]:
         obs = np.stack(row["obs"]) if row["obs"].dtype == object else np.asarray(row["obs"])
         acts = np.stack(row["acts"]) if row["acts"].dtype == object else np.asarray(row["acts"])
         episodes.append(
-            Episode(_make_trajectory(source, obs, acts, np.asarray(row["rews"]), bool(row["terminal"])), {}, source)
+            Episode(make_trajectory(source, obs, acts, np.asarray(row["rews"]), bool(row["terminal"])), {}, source)
         )
     return episodes
 
@@ -259,7 +279,7 @@ def _read_imitation_npz(path: Path) -> list[Episode]:
     acts = np.split(arrays["acts"], indices)
     rews = np.split(arrays["rews"], indices)
     return [
-        Episode(_make_trajectory(f"{path}[{i}]", o, a, r, bool(t)), {}, f"{path}[{i}]")
+        Episode(make_trajectory(f"{path}[{i}]", o, a, r, bool(t)), {}, f"{path}[{i}]")
         for i, (o, a, r, t) in enumerate(zip(obs, acts, rews, arrays["terminal"]))
     ]
 
@@ -339,7 +359,7 @@ def _check_against_spaces(episode: Episode, env_id: str, obs_space: Any, act_spa
 
 
 def _env_description(env: Any) -> tuple[str | None, dict | None, Any, Any]:
-    """(env id, kwargs, observation space, action space) of an env, a VecEnv or an env id."""
+    """(env id, kwargs, observation space, action space) of an env, a VecEnv, an env id, or what has the two spaces."""
     import gymnasium as gym
 
     if isinstance(env, str):
@@ -395,30 +415,70 @@ def check_episodes(episodes: Sequence[Episode], env: Any = None) -> None:
         _check_against_spaces(episode, name, obs_space, act_space)
 
 
-def load_episodes(paths: PathLike | Sequence[PathLike], env: Any = None) -> list[Episode]:
-    """Read and check the episodes at one or several paths (see :func:`load_demonstrations`)."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    if not paths:
-        raise DemonstrationError("no demonstration paths given")
-    episodes = [episode for path in paths for episode in read_episodes(path)]
+def _in_memory(index: int, trajectory: Trajectory) -> Episode:
+    """An imitation trajectory given in memory, checked like a file's arrays."""
+    source = f"demonstrations[{index}]"
+    rews = np.asarray(trajectory.rews) if isinstance(trajectory, TrajectoryWithRew) else None
+    return Episode(make_trajectory(source, np.asarray(trajectory.obs), np.asarray(trajectory.acts), rews, trajectory.terminal),
+                   {}, source)
+
+
+def load_episodes(demonstrations: Demonstrations, env: Any = None) -> list[Episode]:
+    """Read demonstrations from wherever they are, as checked :class:`Episode` objects (see :func:`load_demonstrations`)."""
+    single = isinstance(demonstrations, (str, os.PathLike, Trajectory, Episode))
+    items = [demonstrations] if single else list(demonstrations)  # type: ignore[arg-type]
+    if not items:
+        raise DemonstrationError("no demonstrations given (an empty list)")
+    episodes: list[Episode] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Episode):
+            episodes.append(item)
+        elif isinstance(item, Trajectory):
+            episodes.append(_in_memory(index, item))
+        elif isinstance(item, (str, os.PathLike)):
+            episodes.extend(read_episodes(item))
+        else:
+            raise DemonstrationError(
+                f"demonstrations[{index}] is a {type(item).__name__}: expected a path, a Minari dataset id, an imitation "
+                "Trajectory or an Episode"
+            )
     check_episodes(episodes, env)
     return episodes
 
 
-def load_demonstrations(paths: PathLike | Sequence[PathLike], env: Any = None) -> list[TrajectoryWithRew]:
-    """Load demonstrations as imitation's ``TrajectoryWithRew``, checked and without running code.
+def load_demonstrations(
+    demonstrations: Demonstrations, env: Any = None, require_rewards: bool | str = False
+) -> list[Trajectory]:
+    """The one entry point: demonstrations from wherever they are, as imitation trajectories, checked.
 
-    :param paths: one or several sb3-behave demo folders or episode files, datasets saved by
-        ``imitation`` (its ``datasets`` folder or older ``.npz``; their ``infos`` are dropped,
-        since decoding them would run jsonpickle on file content), or Minari datasets (a folder,
-        or a dataset id in the local Minari root; needs the ``minari`` extra)
-    :param env: an env, VecEnv or env id: observations and actions must fit its spaces, and
-        episodes recorded by sb3-behave must come from the same env id and kwargs
-    :return: the trajectories, in the order of the paths and, within a folder, of recording
-    :raises DemonstrationError: a one-line message naming the file and the problem
+    Every consumer (the zoo adapters, ValueDICE, the warm start, the landscapes) reads its
+    ``demonstrations`` through here. Nothing read runs code: episode files are read with
+    ``allow_pickle=False``, pickle files are refused, and imitation's jsonpickled ``infos`` are dropped.
+
+    :param demonstrations: one of these, or a list of them: an sb3-behave demo folder or episode
+        file; a dataset saved by ``imitation`` (its ``datasets`` folder or older ``.npz``); a Minari
+        dataset (a folder, or a dataset id in the local Minari root; needs the ``minari`` extra);
+        an imitation ``Trajectory`` / ``TrajectoryWithRew``; an :class:`Episode`
+    :param env: what to check them against: an env, a VecEnv, an env id, or anything with
+        ``observation_space`` and ``action_space`` (an SB3 algorithm). Observations and actions must
+        fit its spaces, and episodes with metadata must come from its env id and kwargs
+    :param require_rewards: refuse trajectories without rewards (for consumers that use them; a
+        string says why, in the error); otherwise such trajectories come back as they are, never
+        with made-up rewards
+    :return: the trajectories, in the order given and, within a folder, of recording; files give
+        ``TrajectoryWithRew``
+    :raises DemonstrationError: a one-line message naming the file (or ``demonstrations[i]``) and the problem
     """
-    return [episode.trajectory for episode in load_episodes(paths, env)]
+    episodes = load_episodes(demonstrations, env)
+    if require_rewards:
+        missing = next((e for e in episodes if not isinstance(e.trajectory, TrajectoryWithRew)), None)
+        if missing is not None:
+            why = require_rewards if isinstance(require_rewards, str) else "rewards are needed here"
+            raise DemonstrationError(
+                f"{missing.source}: an imitation Trajectory without rewards, but {why}: "
+                "give TrajectoryWithRew objects, or demonstrations read from files"
+            )
+    return [episode.trajectory for episode in episodes]
 
 
 # --------------------------------------------------------------------------- summaries

@@ -282,9 +282,9 @@ def fresh_policy(env: Any, algo: str = "ppo", seed: int = 0) -> Any:
     :param algo: an RL Zoo algorithm name with an actor-critic policy (``ppo``, ``a2c``, ``trpo``)
     :param seed: seed of the initialisation
     """
-    from sb3_behave.zoo.agents import _algorithm_class
+    from sb3_behave.agents import algorithm_class
 
-    model = _algorithm_class(algo)("MlpPolicy", env, seed=seed, device="cpu")
+    model = algorithm_class(algo)("MlpPolicy", env, seed=seed, device="cpu")
     return model.policy
 
 
@@ -306,7 +306,7 @@ def load_policy(
         return fresh_policy(env, algo, seed), None, f"fresh {algo.upper()} MlpPolicy (seed {seed})"
     from pathlib import Path
 
-    from sb3_behave.zoo.agents import load_agent_from_path
+    from sb3_behave.agents import load_agent_from_path
 
     path = Path(source)
     if not path.exists():

@@ -38,6 +38,9 @@ IL_LOSSES = {"categorical": ("ce", "mse"), "gaussian": ("nll", "mse")}
 #: Baselines of the REINFORCE weights.
 BASELINES = ("none", "mean", "time")
 
+#: Why the landscapes need rewards (said when demonstrations come without them).
+RL_NEEDS_REWARDS = "the RL loss weights each step by its reward-to-go"
+
 
 # --------------------------------------------------------------------------- data
 @dataclass

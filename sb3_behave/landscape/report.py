@@ -25,7 +25,14 @@ from sb3_behave.landscape.directions import (
     weight_directions,
 )
 from sb3_behave.landscape.metrics import agreement
-from sb3_behave.landscape.objectives import BASELINES, DemoSet, Objective, imitation_objective, reinforce_objective
+from sb3_behave.landscape.objectives import (
+    BASELINES,
+    RL_NEEDS_REWARDS,
+    DemoSet,
+    Objective,
+    imitation_objective,
+    reinforce_objective,
+)
 from sb3_behave.landscape.surface import Surfaces, actor_gradients, evaluate_surfaces, grid_axes
 
 
@@ -265,20 +272,17 @@ def write_tensorboard(
 
 
 def load_demo_set(name: str, path: Any, env: Any) -> DemoSet:
-    """Load one demonstration folder or file (checked against ``env``) as a :class:`DemoSet`.
+    """Load one demonstration set (checked against ``env``, with rewards) as a :class:`DemoSet`.
 
     :param name: the set's label
-    :param path: the folder or file
+    :param path: a demo folder or file, or a Minari dataset (folder or id)
     :param env: the env the demonstrations must fit (spaces, id and kwargs)
     :raises ValueError: naming the path and the problem
     """
     from sb3_behave.demos import DemonstrationError, load_demonstrations
 
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"--demos {path}: no such demonstration folder or file")
     try:
-        trajectories = load_demonstrations(path, env=env)
+        trajectories = load_demonstrations(path, env=env, require_rewards=RL_NEEDS_REWARDS)
     except DemonstrationError as error:
         if "env kwargs" in str(error):  # the RL loss needs the rewards of the env they were recorded in
             raise DemonstrationError(f"{error}; pass the recording's kwargs with --env-kwargs KEY=VALUE") from None

@@ -15,20 +15,17 @@ distribution ``d^R`` with weight ``alpha`` (the paper's Eq. 12)::
     log E_{(1-alpha) d^E + alpha d^R}[exp(nu - B^pi nu)]
         - (1 - alpha)(1 - gamma) E_{p_0, pi}[nu(s_0, a_0)] - alpha E_{d^R}[nu - B^pi nu]
 
-See :meth:`ValueDICE.train` for one update, :func:`expert_transitions` for absorbing states.
+See :meth:`ValueDICE.train` for one update, :mod:`.expert_data` for absorbing states.
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence, TypeVar, Union
+from typing import Any, ClassVar, Sequence, TypeVar
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from imitation.data.types import Trajectory
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
@@ -36,104 +33,16 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import update_learning_rate
 from torch import nn
 
-from sb3_behave.demos.storage import DemonstrationError, PathLike, load_demonstrations
-from sb3_behave.stack import dump_logs, float_schedule
+from sb3_behave.demos.storage import Demonstrations, load_demonstrations
+from sb3_behave.stack import float_schedule
+from sb3_behave.training import gradient_steps
+from sb3_behave.valuedice.expert_data import absorbing_state, expert_statistics, expert_transitions
 from sb3_behave.valuedice.policies import MlpPolicy, ValueDICEPolicy
 
 SelfValueDICE = TypeVar("SelfValueDICE", bound="ValueDICE")
 
-Demonstrations = Union[PathLike, Sequence[PathLike], Sequence[Trajectory]]
-
 #: Offline mode writes the logs every this many gradient steps.
 OFFLINE_LOG_EVERY = 1000
-
-
-# --------------------------------------------------------------------------- expert data
-@dataclass(frozen=True)
-class ExpertTransitions:
-    """Expert transitions as flat arrays of *raw states* (observation, then the absorbing indicator).
-
-    :param states: ``(N, state_dim)`` states s
-    :param actions: ``(N, *action_shape)`` actions a, as in the demonstrations (zeros at the absorbing state)
-    :param next_states: ``(N, state_dim)`` next states s'
-    :param initial_states: ``(M, state_dim)`` the first state of every trajectory
-    """
-
-    states: np.ndarray
-    actions: np.ndarray
-    next_states: np.ndarray
-    initial_states: np.ndarray
-
-
-def absorbing_state(obs_dim: int) -> np.ndarray:
-    """The absorbing state as a raw state: ``obs_dim`` zeros, then the indicator 1.
-
-    :param obs_dim: size of a flattened observation
-    """
-    state = np.zeros(obs_dim + 1, dtype=np.float32)
-    state[-1] = 1.0
-    return state
-
-
-def really_terminated(trajectory: Trajectory) -> bool:
-    """Whether a trajectory ended by a real termination, not by a time limit.
-
-    ``terminal`` must be set, and the last ``info`` (if any) must not say ``TimeLimit.truncated``
-    (imitation's rollouts set ``terminal`` at time limits too and keep that flag in the infos).
-
-    :param trajectory: an imitation trajectory
-    """
-    if not trajectory.terminal:
-        return False
-    infos = trajectory.infos
-    return not (infos is not None and len(infos) > 0 and bool(infos[-1].get("TimeLimit.truncated", False)))
-
-
-def expert_transitions(trajectories: Sequence[Trajectory], absorbing: bool = True) -> ExpertTransitions:
-    """Flatten trajectories into transitions, with absorbing states for real terminations.
-
-    Every trajectory gives its T transitions ``(o_t, a_t, o_{t+1})``, observations flattened.
-    With ``absorbing``, states get an indicator column (0), and a trajectory that *really*
-    terminated (:func:`really_terminated`) ends differently: its last transition leads to the
-    absorbing state instead of the terminal observation (nothing happens after that observation,
-    so it is not a state the agent acts in), and one transition ``(absorbing, 0, absorbing)`` is
-    appended: the absorbing state loops on itself forever. A trajectory cut by a time limit is
-    never absorbing: its last transition keeps the real next observation.
-
-    :param trajectories: demonstrations (``obs`` has one more entry than ``acts``)
-    :param absorbing: add the indicator column and the absorbing transitions
-    """
-    states, actions, next_states, initial = [], [], [], []
-    for trajectory in trajectories:
-        obs = np.asarray(trajectory.obs, dtype=np.float32).reshape(len(trajectory.obs), -1)
-        acts = np.asarray(trajectory.acts)
-        if absorbing:
-            obs = np.concatenate([obs, np.zeros((len(obs), 1), dtype=np.float32)], axis=1)
-        s, a, s1 = obs[:-1], acts, obs[1:].copy()
-        if absorbing and really_terminated(trajectory):
-            end = absorbing_state(obs.shape[1] - 1)
-            s1[-1] = end  # the terminating transition leads to the absorbing state ...
-            s = np.concatenate([s, end[None]])  # ... which loops on itself, whatever the action
-            a = np.concatenate([a, np.zeros_like(a[:1])])
-            s1 = np.concatenate([s1, end[None]])
-        states.append(s)
-        actions.append(a)
-        next_states.append(s1)
-        initial.append(obs[0])
-    return ExpertTransitions(np.concatenate(states), np.concatenate(actions), np.concatenate(next_states), np.stack(initial))
-
-
-def expert_statistics(trajectories: Sequence[Trajectory]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of all expert observations (flattened), the std kept away from zero.
-
-    ``std + 1e-3`` as in the paper's code; a feature that is constant in the demonstrations gets
-    std 1 (dividing by 1e-3 would blow up any state where it differs).
-
-    :param trajectories: the demonstrations
-    """
-    obs = np.concatenate([np.asarray(t.obs, dtype=np.float64).reshape(len(t.obs), -1) for t in trajectories])
-    mean, std = obs.mean(axis=0), obs.std(axis=0)
-    return mean.astype(np.float32), np.where(std < 1e-6, 1.0, std + 1e-3).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- the objective's pieces
@@ -238,8 +147,9 @@ class ValueDICE(OffPolicyAlgorithm):
 
     :param policy: the policy model (``"MlpPolicy"`` or :class:`ValueDICEPolicy`)
     :param env: the env to learn in (also needed offline, for its spaces), or its id
-    :param demonstrations: demo folders or files (see :func:`sb3_behave.demos.load_demonstrations`),
-        or a sequence of imitation trajectories; may be left out when loading a saved model
+    :param demonstrations: what :func:`sb3_behave.demos.load_demonstrations` reads (demo folders or
+        files, Minari or imitation datasets, imitation trajectories); may be left out when loading
+        a saved model
     :param learning_rate: the actor's learning rate (a float or a schedule)
     :param nu_learning_rate: nu's learning rate (a float or a schedule)
     :param buffer_size: size of the replay buffer
@@ -385,9 +295,8 @@ class ValueDICE(OffPolicyAlgorithm):
             :func:`~sb3_behave.demos.load_demonstrations`) or imitation trajectories
         :raises DemonstrationError: naming the file or trajectory at fault
         """
-        trajectories = self._read_demonstrations(demonstrations)
-        for index, trajectory in enumerate(trajectories):
-            self._check_trajectory(index, trajectory)
+        # Checked against the env, or against this model's spaces when it has no env (a loaded model).
+        trajectories = load_demonstrations(demonstrations, env=self.env if self.env is not None else self)
         transitions = expert_transitions(trajectories, self.absorbing_state)
         if self._n_updates == 0:
             if self.normalize_expert_states:
@@ -411,45 +320,6 @@ class ValueDICE(OffPolicyAlgorithm):
             )
         }
         self.demonstrations = demonstrations
-
-    def _read_demonstrations(self, demonstrations: Demonstrations) -> list[Trajectory]:
-        if isinstance(demonstrations, (str, os.PathLike)) or (
-            isinstance(demonstrations, Sequence)
-            and len(demonstrations) > 0
-            and isinstance(demonstrations[0], (str, os.PathLike))
-        ):
-            return list(load_demonstrations(demonstrations, env=self.env))  # type: ignore[arg-type]
-        trajectories = list(demonstrations)  # type: ignore[arg-type]
-        if not trajectories:
-            raise DemonstrationError("ValueDICE: no demonstrations given")
-        for index, trajectory in enumerate(trajectories):
-            if not isinstance(trajectory, Trajectory):
-                raise TypeError(
-                    f"demonstrations[{index}] is a {type(trajectory).__name__}: expected paths or imitation Trajectory objects"
-                )
-        return trajectories
-
-    def _check_trajectory(self, index: int, trajectory: Trajectory) -> None:
-        where = f"demonstrations[{index}]"
-        obs, acts = np.asarray(trajectory.obs), np.asarray(trajectory.acts)
-        if obs.shape[1:] != self.observation_space.shape:
-            raise DemonstrationError(
-                f"{where}: observations have shape {obs.shape[1:]}, "
-                f"but the env's observation space is {self.observation_space}"
-            )
-        if len(obs) != len(acts) + 1 or len(acts) == 0:
-            raise DemonstrationError(f"{where}: {len(obs)} observations for {len(acts)} actions (expected one more)")
-        space = self.action_space
-        if isinstance(space, spaces.Discrete):
-            integral = np.issubdtype(acts.dtype, np.integer) or bool(np.all(np.mod(acts, 1) == 0))
-            inside = bool(np.all((acts >= space.start) & (acts < space.start + space.n)))
-            if acts.shape[1:] not in ((), (1,)) or not integral or not inside:
-                raise DemonstrationError(
-                    f"{where}: actions have shape {acts.shape[1:]} and values in "
-                    f"[{acts.min()}, {acts.max()}], which do not fit the env's action space {space}"
-                )
-        elif acts.shape[1:] != space.shape:
-            raise DemonstrationError(f"{where}: actions have shape {acts.shape[1:]}, but the env's action space is {space}")
 
     # ------------------------------------------------------------------ sampling
     def _inputs(self, states: th.Tensor, actions: th.Tensor, next_states: th.Tensor) -> tuple[th.Tensor, ...]:
@@ -608,22 +478,13 @@ class ValueDICE(OffPolicyAlgorithm):
         self._require_demonstrations()
         if not self.offline:
             return super().learn(total_timesteps, callback, log_interval, tb_log_name, reset_num_timesteps, progress_bar)
-        total_timesteps, callback = self._setup_learn(
-            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
-        )
-        callback.on_training_start(locals(), globals())
-        while self.num_timesteps < total_timesteps:
-            self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
-            self.train(gradient_steps=1, batch_size=self.batch_size)
-            self.num_timesteps += 1
-            callback.update_locals(locals())
-            if not callback.on_step():
-                break
-            if log_interval is not None and self.num_timesteps % OFFLINE_LOG_EVERY == 0:
-                dump_logs(self)
-        if log_interval is not None and self.num_timesteps % OFFLINE_LOG_EVERY != 0:
-            dump_logs(self)
-        callback.on_training_end()
+        dump_every = OFFLINE_LOG_EVERY if log_interval is not None else None
+        learning = gradient_steps(self, total_timesteps, callback, tb_log_name, reset_num_timesteps, progress_bar, dump_every)
+        with learning as steps:
+            for _ in range(steps.remaining):
+                self.train(gradient_steps=1, batch_size=self.batch_size)
+                if not steps.step():
+                    break
         return self
 
     # ------------------------------------------------------------------ saving

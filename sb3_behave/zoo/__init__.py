@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from sb3_behave.zoo.agents import load_agent, load_agent_from_path
-from sb3_behave.zoo.registry import ALGORITHMS, algorithm_class, register_algorithms
+from sb3_behave.agents import ALGORITHMS, algorithm_class, load_agent_from_path
+from sb3_behave.zoo.loading import load_agent
+from sb3_behave.zoo.registry import register_algorithms
 
 __all__ = [
     "AIRL",

@@ -69,7 +69,8 @@ def _is_network_error(error: BaseException) -> bool:
 
 def _run(prog: str, entry: Callable[[], None], argv: Sequence[str], agent: str) -> int:
     """Run a zoo script with ``argv``; ``agent`` names the agent it loads, for the numpy-2 message."""
-    from sb3_behave.zoo.registry import ALGORITHMS, register_algorithms
+    from sb3_behave.agents import ALGORITHMS
+    from sb3_behave.zoo.registry import register_algorithms
 
     if _option(argv, "--algo") in ALGORITHMS:
         require_imitation()
@@ -105,7 +106,7 @@ def train(argv: Sequence[str]) -> int:
 
     argv = list(argv)
     algo = _option(argv, "--algo") or "ppo"
-    from sb3_behave.zoo.registry import ALGORITHMS
+    from sb3_behave.agents import ALGORITHMS
 
     if algo in ALGORITHMS and _option(argv, "-conf", "--conf-file") is None and "-h" not in argv and "--help" not in argv:
         raise ValueError(f"--algo {algo}: the zoo has no built-in hyperparameters for it: pass -conf zoo_configs/{algo}.yml")

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import importlib.util
 
-#: The algorithms sb3-behave adds to the zoo, as ``module:class``.
-ALGORITHMS = {
-    "bc": "sb3_behave.zoo.adapters:BC",
-    "dagger": "sb3_behave.zoo.adapters:DAgger",
-    "gail": "sb3_behave.zoo.adapters:GAIL",
-    "airl": "sb3_behave.zoo.adapters:AIRL",
-    "valuedice": "sb3_behave.valuedice:ValueDICE",
-}
-
-
-def algorithm_class(algo: str) -> Any:
-    """The class of one of sb3-behave's algorithms (``bc``, ``dagger``, ``gail``, ``airl``, ``valuedice``)."""
-    try:
-        module, name = ALGORITHMS[algo].split(":")
-    except KeyError:
-        raise ValueError(f"unknown algorithm {algo!r}: expected one of {', '.join(ALGORITHMS)}") from None
-    return getattr(importlib.import_module(module), name)
+from sb3_behave.agents import ALGORITHMS, algorithm_class
 
 
 def register_algorithms() -> None:
@@ -31,8 +14,6 @@ def register_algorithms() -> None:
     ``--algo bc|dagger|gail|airl|valuedice`` (``sb3-behave train`` calls it for you). They all
     build on imitation: without it, nothing is added (see :func:`sb3_behave.stack.require_imitation`).
     """
-    import importlib.util
-
     from rl_zoo3 import hyperparams_opt, utils
 
     from sb3_behave.zoo.samplers import SAMPLERS

@@ -1,0 +1,56 @@
+"""``sb3-behave record-demos``: a program plays (the scripted expert, random play, a trained agent) and is recorded."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sb3_behave.cli.common import add_env_arguments, parse_env_kwargs, print_stats
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    from sb3_behave.agents import SKILL_PRESETS
+
+    parser = commands.add_parser(
+        "record-demos",
+        help="let a program play (scripted expert, random, a trained agent) and record it",
+        description=(
+            "Let the scripted expert, random play or a trained agent (a model .zip or an RL Zoo run folder) play "
+            "and record the episodes. For Flappy Bird, --skill poor|medium|strong picks a demonstrator: "
+            + "; ".join(f"{name}: {preset.description}" for name, preset in SKILL_PRESETS.items())
+            + "."
+        ),
+    )
+    add_env_arguments(parser)
+    parser.add_argument("--expert", default="scripted", help="scripted, random, a model .zip or a zoo run folder")
+    parser.add_argument(
+        "--algo", default=None, help="algorithm of a model .zip (default ppo) or zoo folder (default: inferred)"
+    )
+    parser.add_argument("--episodes", type=int, default=10, help="episodes to record (default: %(default)s)")
+    parser.add_argument("--out", type=Path, required=True, help="demonstration folder (episodes are added)")
+    parser.add_argument("--epsilon", type=float, default=None, help="probability of a random action at each step")
+    parser.add_argument("--skill", choices=tuple(SKILL_PRESETS), default=None, help="Flappy Bird demonstrator preset")
+    parser.add_argument("--player", default=None, help="name saved as the player (default: a description of the expert)")
+    parser.add_argument("--seed", type=int, default=0, help="episode k is reset with seed + k (default: %(default)s)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sb3_behave.demos import load_episodes, record_demonstrations, summarize
+
+    files = record_demonstrations(
+        args.env,
+        args.out,
+        args.episodes,
+        expert=args.expert,
+        epsilon=args.epsilon,
+        skill=args.skill,
+        algo=args.algo,
+        seed=args.seed,
+        env_kwargs=parse_env_kwargs(args.env_kwargs),
+        max_episode_steps=args.max_episode_steps,
+        player=args.player,
+    )
+    print(f"{len(files)} episode(s) recorded in {args.out}")
+    print_stats(summarize(load_episodes(files)))
+    return 0

@@ -1,0 +1,260 @@
+"""GAIL and AIRL: imitation's adversarial trainers, with a generator from SB3 or sb3-contrib, as SB3 algorithms."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar, TypeVar
+
+import torch as th
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
+
+from sb3_behave.agents import algorithm_class
+from sb3_behave.zoo.adapters.base import ImitationAlgorithm
+
+SelfAdversarial = TypeVar("SelfAdversarial", bound="AdversarialAlgorithm")
+
+#: Generators for GAIL and AIRL, by the name used in YAML (``gen_algo: ppo``).
+GENERATORS = ("ppo", "a2c", "trpo")
+
+
+def generator_class(name: str) -> type[BaseAlgorithm]:
+    """The SB3 / sb3-contrib class of a generator named in YAML (``ppo``, ``a2c`` or ``trpo``)."""
+    key = str(name).lower()
+    if key not in GENERATORS:
+        raise ValueError(f"gen_algo: {name!r}: expected one of {', '.join(GENERATORS)}")
+    return algorithm_class(key)
+
+
+class _ForwardCallback(BaseCallback):
+    """Given to a generator's ``learn``: forwards each step to the adapter's callbacks."""
+
+    def __init__(self, adapter: AdversarialAlgorithm, outer: BaseCallback) -> None:
+        super().__init__()
+        self.adapter = adapter
+        self.outer = outer
+
+    def _on_rollout_start(self) -> None:
+        self.outer.on_rollout_start()
+
+    def _on_rollout_end(self) -> None:
+        self.outer.on_rollout_end()
+
+    def _on_step(self) -> bool:
+        self.adapter.num_timesteps = self.model.num_timesteps
+        self.outer.update_locals(self.locals)
+        keep_going = self.outer.on_step()
+        self.adapter._stop_requested = not keep_going
+        return keep_going
+
+
+class AdversarialAlgorithm(ImitationAlgorithm):
+    """GAIL and AIRL: imitation's trainer, a generator from SB3 / sb3-contrib, a reward net saved with the policy.
+
+    Every keyword argument this class does not know goes to the generator's constructor
+    (``n_steps``, ``batch_size``, ``ent_coef``, ``gamma``, ...), so a GAIL entry in YAML reads
+    like a PPO entry plus the GAIL keys.
+
+    :param policy: the policy class or alias (``"MlpPolicy"``)
+    :param env: the env
+    :param demonstrations: one path or several (see :class:`~sb3_behave.zoo.adapters.base.ImitationAlgorithm`)
+    :param gen_algo: the generator: ``"ppo"``, ``"a2c"`` or ``"trpo"`` (sb3-contrib, as in the GAIL paper)
+    :param demo_batch_size: demonstrations per discriminator update
+    :param n_disc_updates_per_round: discriminator updates after each generator round
+    :param gen_train_timesteps: env steps per generator round (default: one rollout, ``n_steps * n_envs``)
+    :param gen_replay_buffer_capacity: generator samples kept for the discriminator (default: one round)
+    :param disc_learning_rate: Adam's learning rate for the discriminator
+    :param reward_net_kwargs: keyword arguments of the reward net (imitation's ``BasicRewardNet``
+        for GAIL: ``hid_sizes``, ...; ``BasicShapedRewardNet`` for AIRL: ``reward_hid_sizes``,
+        ``potential_hid_sizes``, ``discount_factor``)
+    :param allow_variable_horizon: allow episodes of different lengths (imitation warns that this
+        can leak the episode end as a reward signal; the envs of this package end on crashes)
+    :param policy_kwargs: keyword arguments of the policy
+    :param tensorboard_log: the TensorBoard folder
+    :param verbose: 0 silent, 1 training tables
+    :param seed: seed
+    :param device: torch device
+    :param _init_setup_model: build the networks now
+    :param gen_kwargs: the generator's hyperparameters (``n_steps``, ``learning_rate``, ``ent_coef``, ...)
+    """
+
+    reward_net: th.nn.Module
+    #: imitation's trainer class and reward net class, as ``module:class`` (imported when training starts).
+    trainer_class: ClassVar[str] = ""
+    reward_net_class: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str | None,
+        demonstrations: Any = None,
+        gen_algo: str = "ppo",
+        demo_batch_size: int = 1024,
+        n_disc_updates_per_round: int = 4,
+        gen_train_timesteps: int | None = None,
+        gen_replay_buffer_capacity: int | None = None,
+        disc_learning_rate: float = 5e-4,
+        reward_net_kwargs: dict[str, Any] | None = None,
+        allow_variable_horizon: bool = True,
+        policy_kwargs: dict[str, Any] | None = None,
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+        **gen_kwargs: Any,
+    ) -> None:
+        self.gen_algo = str(gen_algo).lower()
+        gen_class = generator_class(self.gen_algo)
+        accepted = set(inspect.signature(gen_class.__init__).parameters) - {"self", "policy", "env", "_init_setup_model"}
+        unknown = sorted(set(gen_kwargs) - accepted)
+        if unknown:
+            raise ValueError(
+                f"{self.algo_name}: unknown hyperparameter(s) {', '.join(unknown)}: expected {self.algo_name}'s own "
+                f"or those of the generator {gen_class.__name__}"
+            )
+        self.gen_kwargs = gen_kwargs
+        self.demo_batch_size = demo_batch_size
+        self.n_disc_updates_per_round = n_disc_updates_per_round
+        self.gen_train_timesteps = gen_train_timesteps
+        self.gen_replay_buffer_capacity = gen_replay_buffer_capacity
+        self.disc_learning_rate = disc_learning_rate
+        self.reward_net_kwargs = reward_net_kwargs or {}
+        self.allow_variable_horizon = allow_variable_horizon
+        self.round_num = 0
+        self._stop_requested = False
+        default_rate = inspect.signature(gen_class.__init__).parameters["learning_rate"].default
+        if gen_kwargs.get("use_sde"):  # the generator trains this adapter's policy, so it needs gSDE's distribution
+            policy_kwargs = {**(policy_kwargs or {}), "use_sde": True}
+        super().__init__(
+            policy=policy,
+            env=env,
+            demonstrations=demonstrations,
+            learning_rate=gen_kwargs.get("learning_rate", default_rate),
+            policy_kwargs=policy_kwargs,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=False,
+        )
+        if _init_setup_model:
+            self._setup_model()
+
+    @staticmethod
+    def _import(path: str) -> Any:
+        import importlib
+
+        module, name = path.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        from imitation.util.networks import RunningNorm
+
+        kwargs = {"normalize_input_layer": RunningNorm, **self.reward_net_kwargs}
+        self.reward_net = self._import(self.reward_net_class)(self.observation_space, self.action_space, **kwargs).to(
+            self.device
+        )
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_stop_requested"]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        return ["policy", "reward_net"], []
+
+    def _make_trainer(self, demonstrations: Any, gen: BaseAlgorithm, imitation_logger: Any) -> Any:
+        return self._import(self.trainer_class)(
+            demonstrations=demonstrations,
+            demo_batch_size=self.demo_batch_size,
+            venv=self.env,
+            gen_algo=gen,
+            reward_net=self.reward_net,
+            n_disc_updates_per_round=self.n_disc_updates_per_round,
+            gen_train_timesteps=self.gen_train_timesteps,
+            gen_replay_buffer_capacity=self.gen_replay_buffer_capacity,
+            disc_opt_kwargs={"lr": self.disc_learning_rate},
+            custom_logger=imitation_logger,
+            allow_variable_horizon=self.allow_variable_horizon,
+        )
+
+    def _make_generator(self) -> BaseAlgorithm:
+        gen_class = generator_class(self.gen_algo)
+        gen_kwargs = {"verbose": self.verbose, "device": self.device, "seed": self.seed, **self.gen_kwargs}
+        policy_kwargs = {key: value for key, value in self.policy_kwargs.items() if key != "use_sde"}  # given as use_sde
+        gen = gen_class(type(self.policy), self.env, policy_kwargs=policy_kwargs, **gen_kwargs)
+        gen.policy = self.policy  # the generator trains the adapter's own policy
+        gen.num_timesteps = self.num_timesteps
+        return gen
+
+    def learn(
+        self: SelfAdversarial,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfAdversarial:
+        """Alternate generator rounds (the RL algorithm on the discriminator's reward) and discriminator updates.
+
+        :param total_timesteps: env steps
+        :param callback: SB3 callback(s), called after every env step of the generator
+        :param log_interval: write imitation's metrics every this many rounds
+        :param tb_log_name: name of the TensorBoard run (the algorithm's name by default)
+        :param reset_num_timesteps: start counting from 0 (False to continue a run)
+        :param progress_bar: show a progress bar
+        """
+        from imitation.util import networks
+
+        assert self.env is not None, f"{self.algo_name} needs an env to learn"
+        demonstrations = self._load_demonstrations()
+        self._stop_requested = False
+        tb_log_name = tb_log_name or type(self).__name__
+        total_timesteps, callback = self._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        callback.on_training_start(locals(), globals())
+        imitation_logger = self._imitation_logger()
+        trainer = self._make_trainer(demonstrations, self._make_generator(), imitation_logger)
+        forward = _ForwardCallback(self, callback)
+        trainer.gen_callback = CallbackList([c for c in (trainer.gen_callback, forward) if c is not None])
+        while self.num_timesteps + trainer.gen_train_timesteps <= total_timesteps and not self._stop_requested:
+            trainer.train_gen(trainer.gen_train_timesteps)
+            if self._stop_requested:
+                break
+            for _ in range(self.n_disc_updates_per_round):
+                with networks.training(trainer.reward_train):
+                    trainer.train_disc()
+            self.round_num += 1
+            imitation_logger.record("round", self.round_num)
+            if self.round_num % max(log_interval, 1) == 0:
+                imitation_logger.dump(self.num_timesteps)
+        callback.on_training_end()
+        return self
+
+
+class GAIL(AdversarialAlgorithm):
+    """GAIL (imitation's ``adversarial.gail.GAIL``) as an SB3 algorithm; the generator is chosen by ``gen_algo``.
+
+    The parameters are :class:`AdversarialAlgorithm`'s; ``reward_net_kwargs`` go to imitation's
+    ``BasicRewardNet`` (``hid_sizes``, ...).
+    """
+
+    algo_name = "gail"
+    trainer_class = "imitation.algorithms.adversarial.gail:GAIL"
+    reward_net_class = "imitation.rewards.reward_nets:BasicRewardNet"
+
+
+class AIRL(AdversarialAlgorithm):
+    """AIRL (imitation's ``adversarial.airl.AIRL``) as an SB3 algorithm; the generator is chosen by ``gen_algo``.
+
+    The parameters are :class:`AdversarialAlgorithm`'s; ``reward_net_kwargs`` go to imitation's
+    ``BasicShapedRewardNet`` (``reward_hid_sizes``, ``potential_hid_sizes``, ``discount_factor``).
+    """
+
+    algo_name = "airl"
+    trainer_class = "imitation.algorithms.adversarial.airl:AIRL"
+    reward_net_class = "imitation.rewards.reward_nets:BasicShapedRewardNet"

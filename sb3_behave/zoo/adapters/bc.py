@@ -1,0 +1,325 @@
+"""Behavioural cloning and DAgger: imitation's ``bc.BC`` and ``dagger.SimpleDAggerTrainer`` as SB3 algorithms."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import gymnasium as gym
+import torch as th
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+from sb3_behave.training import gradient_steps
+from sb3_behave.zoo.adapters.base import ImitationAlgorithm
+
+SelfBC = TypeVar("SelfBC", bound="BC")
+SelfDAgger = TypeVar("SelfDAgger", bound="DAgger")
+
+
+class _StopTraining(Exception):
+    """A callback asked training to stop (``on_step`` returned False)."""
+
+
+class BC(ImitationAlgorithm):
+    """Behavioural cloning (imitation's ``bc.BC``) as an SB3 algorithm.
+
+    ``learn(total_timesteps)`` takes ``total_timesteps`` gradient steps on batches of
+    demonstrations; the env serves the zoo's evaluation only.
+
+    :param policy: the policy class or alias (``"MlpPolicy"``)
+    :param env: the env the policy will act in (spaces, evaluation)
+    :param demonstrations: one path or several (see :class:`~sb3_behave.zoo.adapters.base.ImitationAlgorithm`)
+    :param learning_rate: Adam's learning rate
+    :param batch_size: demonstrations per gradient step
+    :param ent_weight: weight of the entropy bonus in imitation's BC loss
+    :param l2_weight: weight of the L2 penalty on the policy's weights
+    :param policy_kwargs: keyword arguments of the policy
+    :param tensorboard_log: the TensorBoard folder
+    :param verbose: 0 silent, 1 training tables
+    :param seed: seed
+    :param device: torch device
+    :param _init_setup_model: build the networks now
+    """
+
+    algo_name = "bc"
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str | None,
+        demonstrations: Any = None,
+        learning_rate: float | Schedule = 1e-3,
+        batch_size: int = 32,
+        ent_weight: float = 1e-3,
+        l2_weight: float = 0.0,
+        policy_kwargs: dict[str, Any] | None = None,
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ) -> None:
+        self.batch_size = batch_size
+        self.ent_weight = ent_weight
+        self.l2_weight = l2_weight
+        super().__init__(
+            policy=policy,
+            env=env,
+            demonstrations=demonstrations,
+            learning_rate=learning_rate,
+            policy_kwargs=policy_kwargs,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=_init_setup_model,
+        )
+
+    def _make_bc_trainer(self, demonstrations: Any, imitation_logger: Any) -> Any:
+        from imitation.algorithms import bc
+
+        return bc.BC(
+            observation_space=self.observation_space,
+            action_space=self.action_space,
+            rng=self._rng(),
+            policy=self.policy,
+            demonstrations=demonstrations,
+            batch_size=self.batch_size,
+            optimizer_kwargs={"lr": self.lr_schedule(1.0)},
+            ent_weight=self.ent_weight,
+            l2_weight=self.l2_weight,
+            device=self.device,
+            custom_logger=imitation_logger,
+        )
+
+    def learn(
+        self: SelfBC,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 100,
+        tb_log_name: str = "BC",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfBC:
+        """Train by behavioural cloning: one timestep is one gradient step.
+
+        :param total_timesteps: gradient steps (batches of demonstrations)
+        :param callback: SB3 callback(s), called after every gradient step
+        :param log_interval: write the BC loss every this many gradient steps
+        :param tb_log_name: name of the TensorBoard run
+        :param reset_num_timesteps: start counting from 0 (False to continue a run)
+        :param progress_bar: show a progress bar
+        """
+        demonstrations = self._load_demonstrations()
+        with gradient_steps(self, total_timesteps, callback, tb_log_name, reset_num_timesteps, progress_bar) as steps:
+            trainer = self._make_bc_trainer(demonstrations, self._imitation_logger())
+
+            def on_batch_end() -> None:
+                if not steps.step():
+                    raise _StopTraining
+
+            if steps.remaining > 0:
+                try:
+                    trainer.train(
+                        n_batches=steps.remaining,
+                        on_batch_end=on_batch_end,
+                        log_interval=max(log_interval, 1),
+                        progress_bar=False,
+                    )
+                except _StopTraining:
+                    pass
+        return self
+
+
+class _StepCallbacks(VecEnvWrapper):
+    """Runs SB3 callbacks after each step of a VecEnv that imitation drives (DAgger's rollouts)."""
+
+    def __init__(self, venv: VecEnv, on_step: Callable[[], bool]) -> None:
+        super().__init__(venv)
+        self._on_step = on_step
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_wait(self) -> Any:
+        result = self.venv.step_wait()
+        if not self._on_step():
+            raise _StopTraining
+        return result
+
+
+def _expert(expert: str, env: VecEnv) -> Any:
+    """DAgger's expert for ``env``: ``"scripted"`` (the Flappy Bird expert), a model ``.zip`` or a zoo run folder."""
+    from sb3_behave.agents import expert_policy, model_policy
+
+    if expert == "scripted":
+        from sb3_behave.envs import FlappyBirdExpert
+
+        return expert_policy(env.observation_space, env.action_space, FlappyBirdExpert().act)
+    if not Path(expert).exists():
+        raise ValueError(f"expert: {expert!r}: expected 'scripted', a model .zip or an RL Zoo run folder")
+    spec = env.get_attr("spec", indices=[0])[0]
+    single = gym.make(spec.id) if spec is not None else None  # the zoo run's files and statistics are found by env id
+    act = model_policy(expert, single if single is not None else env)
+    if single is not None:
+        single.close()
+    return expert_policy(env.observation_space, env.action_space, act)
+
+
+class DAgger(BC):
+    """DAgger (imitation's ``SimpleDAggerTrainer``) as an SB3 algorithm.
+
+    Each round the policy plays with probability ``1 - beta`` (beta falls linearly from 1 to 0
+    over ``beta_rampdown`` rounds), the expert labels every visited state, and BC trains on all
+    labels so far. ``learn(total_timesteps)`` counts env steps; the last round is finished, so a
+    few more may be taken.
+
+    :param policy: the policy class or alias (``"MlpPolicy"``)
+    :param env: the env
+    :param expert: ``"scripted"`` (the Flappy Bird expert), a model ``.zip`` or an RL Zoo run folder
+    :param demonstrations: optional demonstrations added to the first round's data
+    :param learning_rate: Adam's learning rate
+    :param batch_size: labels per gradient step
+    :param ent_weight: weight of the entropy bonus in the BC loss
+    :param l2_weight: weight of the L2 penalty
+    :param beta_rampdown: rounds over which beta falls from 1 to 0
+    :param rollout_round_min_episodes: episodes collected per round, at least
+    :param rollout_round_min_timesteps: env steps collected per round, at least
+    :param bc_epochs_per_round: BC epochs over all data after each round
+    :param scratch_dir: where imitation keeps each round's data (by default a temporary folder,
+        removed when ``learn`` returns)
+    :param policy_kwargs: keyword arguments of the policy
+    :param tensorboard_log: the TensorBoard folder
+    :param verbose: 0 silent, 1 training tables
+    :param seed: seed
+    :param device: torch device
+    :param _init_setup_model: build the networks now
+    """
+
+    algo_name = "dagger"
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str | None,
+        expert: str = "scripted",
+        demonstrations: Any = None,
+        learning_rate: float | Schedule = 1e-3,
+        batch_size: int = 32,
+        ent_weight: float = 1e-3,
+        l2_weight: float = 0.0,
+        beta_rampdown: int = 15,
+        rollout_round_min_episodes: int = 3,
+        rollout_round_min_timesteps: int = 500,
+        bc_epochs_per_round: int = 4,
+        scratch_dir: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ) -> None:
+        self.expert = expert
+        self.beta_rampdown = beta_rampdown
+        self.rollout_round_min_episodes = rollout_round_min_episodes
+        self.rollout_round_min_timesteps = rollout_round_min_timesteps
+        self.bc_epochs_per_round = bc_epochs_per_round
+        self.scratch_dir = scratch_dir
+        self.round_num = 0
+        super().__init__(
+            policy=policy,
+            env=env,
+            demonstrations=demonstrations,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            ent_weight=ent_weight,
+            l2_weight=l2_weight,
+            policy_kwargs=policy_kwargs,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=_init_setup_model,
+        )
+
+    def _make_dagger_trainer(
+        self, venv: VecEnv, expert: Any, initial: list[Any], scratch_dir: str, imitation_logger: Any
+    ) -> Any:
+        """imitation's ``SimpleDAggerTrainer``, which also logs each round's beta."""
+        from imitation.algorithms import dagger
+
+        class Trainer(dagger.SimpleDAggerTrainer):
+            def create_trajectory_collector(self) -> dagger.InteractiveTrajectoryCollector:
+                collector = super().create_trajectory_collector()
+                self._logger.record("dagger/beta", collector.beta)
+                return collector
+
+        trainer = Trainer(
+            venv=venv,
+            scratch_dir=scratch_dir,
+            expert_policy=expert,
+            rng=self._rng(),
+            expert_trajs=initial or None,
+            beta_schedule=dagger.LinearBetaSchedule(self.beta_rampdown),
+            bc_trainer=self._make_bc_trainer(None, imitation_logger),
+            custom_logger=imitation_logger,
+        )
+        trainer.round_num = self.round_num
+        return trainer
+
+    def learn(
+        self: SelfDAgger,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 100,
+        tb_log_name: str = "DAgger",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfDAgger:
+        """Train by DAgger: imitation's own rounds, with the SB3 callbacks after every env step.
+
+        :param total_timesteps: env steps (the last round is finished, so a few more may be taken)
+        :param callback: SB3 callback(s), called after every env step; a stop request ends the
+            current round at once, without training on it
+        :param log_interval: write the BC loss every this many gradient steps
+        :param tb_log_name: name of the TensorBoard run
+        :param reset_num_timesteps: start counting from 0 (False to continue a run)
+        :param progress_bar: show a progress bar
+        """
+        import datasets
+
+        assert self.env is not None, "DAgger needs an env to learn"
+        datasets.disable_progress_bars()  # imitation saves each round's data as a dataset
+        initial = self._load_demonstrations(required=False)
+        expert = _expert(self.expert, self.env)
+        total_timesteps, callback = self._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        callback.on_training_start(locals(), globals())
+
+        def on_step() -> bool:
+            self.num_timesteps += self.env.num_envs
+            callback.update_locals({"self": self})
+            return callback.on_step()
+
+        bc_kwargs = {"n_epochs": self.bc_epochs_per_round, "log_rollouts_venv": None, "progress_bar": False}
+        # imitation keeps each round's data on disk; without a scratch_dir, in a folder removed afterwards.
+        with tempfile.TemporaryDirectory(prefix="sb3-behave-dagger-") as temporary:
+            venv = _StepCallbacks(self.env, on_step)
+            trainer = self._make_dagger_trainer(venv, expert, initial, self.scratch_dir or temporary, self._imitation_logger())
+            try:
+                trainer.train(
+                    total_timesteps - self.num_timesteps,
+                    rollout_round_min_episodes=self.rollout_round_min_episodes,
+                    rollout_round_min_timesteps=self.rollout_round_min_timesteps,
+                    bc_train_kwargs={**bc_kwargs, "log_interval": log_interval},
+                )
+            except _StopTraining:
+                pass
+            self.round_num = trainer.round_num
+        callback.on_training_end()
+        return self
