@@ -21,28 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from common import FLAPPY, ROOT, evaluate, run_sb3_behave, zoo_steps
 
-ROOT = Path(__file__).resolve().parent.parent
-FLAPPY = "sb3_behave/FlappyBird-v0"
 ENVS = {"cartpole": "CartPole-v1", "flappy": FLAPPY}
 ALGOS = ("bc", "dagger", "gail", "airl")
-
-
-def sb3_behave(args: list[str], cwd: Path, log: Path) -> float:
-    """Run ``sb3-behave ARGS`` in ``cwd`` on one thread; its output goes to ``log``. Returns seconds."""
-    start = time.time()
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
-    with log.open("w") as out:
-        subprocess.run([sys.executable, "-m", "sb3_behave.cli", *args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                       check=True)
-    return time.time() - start
 
 
 def prepare(env_key: str, out: Path) -> dict:
@@ -53,47 +38,65 @@ def prepare(env_key: str, out: Path) -> dict:
     if env_key == "cartpole":
         expert_run = out / "logs" / "ppo" / "CartPole-v1_1"
         if not (expert_run / "CartPole-v1.zip").is_file():
-            sb3_behave(["train", "--algo", "ppo", "--env", "CartPole-v1", "-conf", "zoo_configs/ppo.yml", "--seed", "0",
-                        "--eval-freq", "-1"], out, out / "expert.log")
+            run_sb3_behave(
+                [
+                    "train",
+                    "--algo",
+                    "ppo",
+                    "--env",
+                    "CartPole-v1",
+                    "-conf",
+                    "zoo_configs/ppo.yml",
+                    "--seed",
+                    "0",
+                    "--eval-freq",
+                    "-1",
+                ],
+                out,
+                out / "expert.log",
+            )
         if not (out / "demos" / "cartpole_ppo").is_dir():
-            sb3_behave(["record-demos", "--env", "CartPole-v1", "--expert", str(expert_run), "--episodes", "10",
-                        "--out", "demos/cartpole_ppo", "--seed", "100"], out, out / "record.log")
-        expert = evaluate("ppo", "CartPole-v1", out / "logs", exp_id=1)
+            run_sb3_behave(
+                [
+                    "record-demos",
+                    "--env",
+                    "CartPole-v1",
+                    "--expert",
+                    str(expert_run),
+                    "--episodes",
+                    "10",
+                    "--out",
+                    "demos/cartpole_ppo",
+                    "--seed",
+                    "100",
+                ],
+                out,
+                out / "record.log",
+            )
+        expert = evaluate_run("ppo", "CartPole-v1", out / "logs", exp_id=1)
         return {"expert": "PPO (zoo_configs/ppo.yml, seed 0)", "expert_value": expert, "demos": "10 episodes of the expert"}
     if not (out / "demos" / "flappy_strong").is_dir():
-        sb3_behave(["record-demos", "--skill", "strong", "--episodes", "10", "--out", "demos/flappy_strong", "--seed", "100"],
-                   out, out / "record.log")
-    from sb3_behave.envs import FlappyBirdExpert, evaluate_flappy_policy
+        run_sb3_behave(
+            ["record-demos", "--skill", "strong", "--episodes", "10", "--out", "demos/flappy_strong", "--seed", "100"],
+            out,
+            out / "record.log",
+        )
+    from sb3_behave.envs import FlappyBirdExpert
 
-    expert = evaluate_flappy_policy(FlappyBirdExpert(), games=10, max_frames=10_000)["score"]
+    expert = evaluate(FlappyBirdExpert(), FLAPPY, episodes=10, max_frames=10_000)
     return {"expert": "the scripted expert", "expert_value": expert, "demos": "10 games of the expert (100,000 frames)"}
 
 
-def evaluate(algo: str, env_id: str, folder: Path, exp_id: int) -> float:
-    """Mean return (CartPole) or mean score (Flappy Bird) of the run's final model."""
+def evaluate_run(algo: str, env_id: str, folder: Path, exp_id: int) -> float:
+    """Mean return of 20 episodes (CartPole) or mean score of 10 whole games (Flappy Bird) of the run's final model."""
     from sb3_behave.zoo import load_agent
 
     model = load_agent(algo, env_id, folder=folder, exp_id=exp_id, hub=False)
-    if env_id == FLAPPY:
-        from sb3_behave.envs import evaluate_flappy_policy
-
-        return float(evaluate_flappy_policy(model, games=10, max_frames=10_000)["score"])
-    import gymnasium as gym
-    from stable_baselines3.common.evaluation import evaluate_policy
-    from stable_baselines3.common.vec_env import DummyVecEnv
-
-    env = DummyVecEnv([lambda: gym.make(env_id)])
-    env.seed(10_000)
-    returns, _ = evaluate_policy(model, env, n_eval_episodes=20, deterministic=True, return_episode_rewards=True)
-    return float(np.mean(returns))
+    return evaluate(model, env_id, episodes=10 if env_id == FLAPPY else 20, max_frames=10_000)
 
 
 def config_steps(algo: str, env_id: str) -> tuple[int, str]:
-    import yaml
-
-    entry = yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text())[env_id]
-    steps = int(float(entry["n_timesteps"]))
-    return steps, ("gradient steps, 0 env steps" if algo == "bc" else "env steps")
+    return zoo_steps(algo, env_id), ("gradient steps, 0 env steps" if algo == "bc" else "env steps")
 
 
 def table(env_key: str, results: dict) -> str:
@@ -150,12 +153,28 @@ def main() -> None:
         for seed in args.seeds:
             folder = out / "logs" / f"{algo}_seed{seed}"
             if not any(folder.glob(f"{algo}/*_1/*.zip")):
-                seconds = sb3_behave(["train", "--algo", algo, "--env", env_id, "-conf", f"zoo_configs/{algo}.yml",
-                                      "--seed", str(seed), "--eval-freq", "-1", "-f", str(folder)], out,
-                                     out / f"{algo}_seed{seed}.log")
+                seconds = run_sb3_behave(
+                    [
+                        "train",
+                        "--algo",
+                        algo,
+                        "--env",
+                        env_id,
+                        "-conf",
+                        f"zoo_configs/{algo}.yml",
+                        "--seed",
+                        str(seed),
+                        "--eval-freq",
+                        "-1",
+                        "-f",
+                        str(folder),
+                    ],
+                    out,
+                    out / f"{algo}_seed{seed}.log",
+                )
             else:
                 seconds = runs.get(seed, {}).get("seconds", float("nan"))
-            value = evaluate(algo, env_id, folder, exp_id=1)
+            value = evaluate_run(algo, env_id, folder, exp_id=1)
             runs[seed] = {"seed": seed, "value": value, "seconds": round(seconds, 1)}
             print(f"{algo} seed {seed}: {value:.1f} ({seconds:.0f} s)", flush=True)
         results["runs"][algo] = [runs[s] for s in sorted(runs)]

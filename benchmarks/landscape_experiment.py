@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import platform
 import shutil
 import time
 from dataclasses import replace
@@ -32,6 +31,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from common import machine
 
 from sb3_behave.demos import load_demonstrations, record_demonstrations
 from sb3_behave.landscape import (
@@ -281,8 +281,7 @@ def main() -> None:
         "# Landscape experiment: results",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {platform.machine()}, Python {platform.python_version()}, torch {torch.__version__} "
-        f"({torch.get_num_threads()} thread(s)); {elapsed:.0f} s in all.",
+        f"Machine: {machine()} ({torch.get_num_threads()} torch thread(s)); {elapsed:.0f} s in all.",
         "",
         f"Grid {args.grid}x{args.grid} over [-{args.span:g}, {args.span:g}]^2; {args.inits} random initializations "
         "of PPO's MlpPolicy (seeds 0..); values are mean ± std over initializations [min, max].",

@@ -28,19 +28,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-import gymnasium as gym
-import numpy as np
-import torch
-import yaml
+from common import FLAPPY, ROOT, evaluate, machine, random_agent, run_sb3_behave, zoo_config
 from stable_baselines3.common.callbacks import BaseCallback
 
-ROOT = Path(__file__).resolve().parent.parent
-FLAPPY = "sb3_behave/FlappyBird-v0"
 ENVS = {"cartpole": "CartPole-v1", "pendulum": "Pendulum-v1", "flappy": FLAPPY, "hopper": "Hopper-v4"}
 SAC_EXPERTS = ROOT / "zoo_configs" / "sac_experts.yml"
 # Per env: ValueDICE env steps, evaluation period, GAIL evaluation period (one GAIL round).
@@ -52,44 +46,9 @@ DEFAULTS = {
 }
 
 
-def config(algo: str, env_id: str) -> dict:
-    """The hyperparameters of ``zoo_configs/<algo>.yml`` for ``env_id`` (empty: the algorithm's defaults)."""
-    entries = yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text())
-    entry = dict(entries.get(env_id, {}))
-    for key in ("n_timesteps", "demonstrations", "policy"):
-        entry.pop(key, None)
-    if isinstance(entry.get("policy_kwargs"), str):
-        entry["policy_kwargs"] = eval(entry["policy_kwargs"])  # the zoo's convention for this key
-    return entry
-
-
 def make_evaluator(env_id: str):
-    """``policy -> value``: mean return (CartPole) or mean score over 10 games of 2,000 frames (Flappy Bird)."""
-    if env_id == FLAPPY:
-        from sb3_behave.envs import evaluate_flappy_policy
-
-        return lambda policy: float(evaluate_flappy_policy(policy, games=10, max_frames=2000)["score"])
-    from stable_baselines3.common.evaluation import evaluate_policy
-    from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv
-
-    def value(policy) -> float:
-        env = DummyVecEnv([lambda: Monitor(gym.make(env_id))])
-        env.seed(10_000)
-        return float(evaluate_policy(policy, env, n_eval_episodes=10, deterministic=True)[0])
-
-    return value
-
-
-class RandomPolicy:
-    """Uniformly random actions, for the floor of the normalized score."""
-
-    def __init__(self, env_id: str, seed: int = 0):
-        self.action_space = gym.make(env_id).action_space
-        self.action_space.seed(seed)
-
-    def predict(self, obs, state=None, episode_start=None, deterministic: bool = True):
-        return np.stack([self.action_space.sample() for _ in range(len(obs))]), state
+    """``policy -> value``: mean return of 10 episodes, or mean score of 10 games of 2,000 frames (Flappy Bird)."""
+    return lambda policy: evaluate(policy, env_id, episodes=10, max_frames=2_000)
 
 
 class Curve(BaseCallback):
@@ -118,8 +77,6 @@ class Curve(BaseCallback):
 
 def sac_expert(env_id: str, out: Path) -> Path:
     """The run folder of the SAC expert for ``env_id``, trained first (seed 0) if it is missing."""
-    from imitation_zoo import sb3_behave  # the sibling benchmark's runner: one thread, output to a log
-
     logs = out.parent / "experts" / "logs"
     run = logs / "sac" / f"{env_id}_1"
     if not (run / f"{env_id}.zip").is_file():
@@ -128,7 +85,7 @@ def sac_expert(env_id: str, out: Path) -> Path:
         log = logs.parent / f"{env_id}.log"
         logs.mkdir(parents=True, exist_ok=True)
         print(f"training the SAC expert for {env_id} (log: {log})", flush=True)
-        sb3_behave(
+        run_sb3_behave(
             [
                 "train",
                 "--algo",
@@ -144,8 +101,8 @@ def sac_expert(env_id: str, out: Path) -> Path:
                 "--eval-freq",
                 "-1",
             ],
-            cwd=out,
-            log=log,
+            out,
+            log,
         )
     return run
 
@@ -166,7 +123,9 @@ def one_trajectory(env_key: str, out: Path) -> tuple[Path, float, str]:
         steps = len(episode.trajectory.acts)
         return folder, value, f"1 episode ({steps} steps, return {sum(episode.trajectory.rews):.1f}) of a SAC expert"
     if env_key == "cartpole":
-        expert = out.parent / "imitation_zoo" / "cartpole" / "logs" / "ppo" / "CartPole-v1_1"
+        from sb3_behave.stack import stack_name
+
+        expert = out.parent / "imitation_zoo" / "cartpole" / stack_name() / "logs" / "ppo" / "CartPole-v1_1"
         if not expert.is_dir():
             raise SystemExit(f"{expert}: run benchmarks/imitation_zoo.py --env cartpole first (it trains the expert)")
         if not folder.is_dir():
@@ -204,12 +163,12 @@ def run_seed(env_key: str, demos: Path, target: float, result: dict, args: argpa
         result[name].update(steps_to_90=curve.steps_to_target(), seconds=round(time.time() - start))
         save()
 
-    model = ValueDICE("MlpPolicy", env_id, str(demos), seed=seed, **config("valuedice", env_id))
+    model = ValueDICE("MlpPolicy", env_id, str(demos), seed=seed, **zoo_config("valuedice", env_id))
     learn("valuedice", model, args.valuedice_steps, args.eval_every)
     if args.gail_steps:
         from stable_baselines3.common.env_util import make_vec_env
 
-        gail = config("gail", env_id)
+        gail = zoo_config("gail", env_id)
         venv = make_vec_env(env_id, n_envs=gail.pop("n_envs", 1), seed=seed)
         gail["demo_batch_size"] = args.gail_demo_batch
         learn(
@@ -219,10 +178,10 @@ def run_seed(env_key: str, demos: Path, target: float, result: dict, args: argpa
             args.gail_eval_every,
         )
     if args.offline_steps:
-        offline = ValueDICE("MlpPolicy", env_id, str(demos), offline=True, seed=seed, **config("valuedice", env_id))
+        offline = ValueDICE("MlpPolicy", env_id, str(demos), offline=True, seed=seed, **zoo_config("valuedice", env_id))
         offline.learn(args.offline_steps)
         result["valuedice_offline"] = evaluate(offline)
-        bc = BC("MlpPolicy", env_id, demonstrations=str(demos), seed=seed, **config("bc", env_id))
+        bc = BC("MlpPolicy", env_id, demonstrations=str(demos), seed=seed, **zoo_config("bc", env_id))
         bc.learn(args.offline_steps)
         result["bc"] = evaluate(bc)
         save()
@@ -300,7 +259,7 @@ def main() -> None:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     demos, expert, description = one_trajectory(args.env, out)
-    random = make_evaluator(ENVS[args.env])(RandomPolicy(ENVS[args.env]))
+    random = make_evaluator(ENVS[args.env])(random_agent(ENVS[args.env]))
     target = random + 0.9 * (expert - random)  # 90% of the way from random to expert (Pendulum's returns are < 0)
     results = {
         "env": ENVS[args.env],
@@ -309,7 +268,7 @@ def main() -> None:
         "random": random,
         "target": target,
         "command": "python benchmarks/valuedice_one_trajectory.py " + " ".join(sys.argv[1:]),
-        "machine": f"{os.cpu_count()} CPU cores, no GPU" if not torch.cuda.is_available() else torch.cuda.get_device_name(),
+        "machine": machine(),
         "full_curve": args.full_curve,
         "budget": {"valuedice": args.valuedice_steps, "gail": args.gail_steps, "offline": args.offline_steps},
         "runs": [],

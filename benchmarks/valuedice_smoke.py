@@ -21,28 +21,29 @@ unless said otherwise):
 - ``pendulum_smooth``: offline, 5 demonstrations of the smooth controller; correlation of the
   policy's actions with the demonstrated ones, on the demonstrated states, after 1000 gradient steps;
 - ``pendulum_swingup``: offline, 10 demonstrations of the swing-up controller, evaluated after
-  2000/5000/10000 gradient steps; ``pendulum_swingup_bc`` is behavioural cloning of the same actor
-  (mean squared error of its tanh mean, 1000 steps) as a reference point.
+  2000/5000/10000 gradient steps; ``pendulum_swingup_bc`` is behavioural cloning as a reference point
+  (the zoo's BC adapter, imitation's BC, on a 64x64 policy: 1000 gradient steps of batch 64).
 
-Evaluation: mean return of the deterministic policy over 10 episodes, reset with seeds
-10000..10009. The results go to ``--out`` as JSON and Markdown.
+Evaluation (``benchmarks/common.py``): mean return of the deterministic policy over 10 episodes,
+reset with seeds 10000..10009. The results go to ``--out`` as JSON and Markdown.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch as th
+from common import evaluate, machine
 from imitation.data.types import Trajectory
 
+from sb3_behave.demos import play_episodes
 from sb3_behave.valuedice import ValueDICE
+from sb3_behave.zoo import BC
 
 SMALL = dict(net_arch=[64, 64])
 FAST = dict(learning_rate=1e-4, batch_size=64, policy_kwargs=SMALL)
@@ -68,35 +69,11 @@ def pendulum_swingup(obs: np.ndarray) -> np.ndarray:
 
 
 def play(env_id: str, expert, episodes: int, seed: int = 0) -> list[Trajectory]:
-    env, trajectories = gym.make(env_id), []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        observations, actions = [obs], []
-        while True:
-            action = expert(obs)
-            obs, _, terminated, truncated, _ = env.step(action)
-            observations.append(obs)
-            actions.append(action)
-            if terminated or truncated:
-                break
-        trajectories.append(Trajectory(np.array(observations), np.array(actions), None, terminated))
-    return trajectories
+    """The controller's episodes, in memory (reset with seeds ``seed``, ``seed + 1``, ...)."""
+    return play_episodes(gym.make(env_id), expert, episodes, seed=seed)
 
 
-def evaluate(act, env_id: str, episodes: int = 10) -> float:
-    env, returns = gym.make(env_id), []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=10_000 + episode)
-        total, done = 0.0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(act(obs))
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    return float(np.mean(returns))
-
-
-def model_actor(model: ValueDICE):
+def model_actor(model):
     return lambda obs: model.predict(obs, deterministic=True)[0]
 
 
@@ -112,20 +89,9 @@ def staged(model: ValueDICE, env_id: str, checkpoints: list[int]) -> tuple[dict[
 
 
 def bc_reference(demos: list[Trajectory], seed: int) -> float:
-    """Behavioural cloning of ValueDICE's own actor (MSE of its tanh mean), 1000 steps of batch 64."""
-    th.manual_seed(seed)
-    model = ValueDICE("MlpPolicy", "Pendulum-v1", demos, **FAST, seed=seed)
-    policy = model.policy
-    obs = th.as_tensor(np.concatenate([t.obs[:-1] for t in demos]))
-    targets = th.as_tensor(policy.scale_action(np.concatenate([t.acts for t in demos])))
-    states = policy.network_state(policy.with_indicator(obs))
-    optimizer = th.optim.Adam(policy.actor.parameters(), lr=1e-3)
-    for _ in range(1000):
-        batch = th.randint(len(states), (64,))
-        loss = (policy.actor(states[batch], deterministic=True) - targets[batch]).pow(2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    """Behavioural cloning (the zoo's BC adapter, imitation's BC) of a 64x64 policy, 1000 gradient steps of batch 64."""
+    model = BC("MlpPolicy", "Pendulum-v1", demonstrations=demos, batch_size=64, policy_kwargs=SMALL, seed=seed)
+    model.learn(1000)
     return round(evaluate(model_actor(model), "Pendulum-v1"), 1)
 
 
@@ -136,9 +102,7 @@ def markdown(results: dict) -> str:
         "",
         f"`{results['machine']['command']}`",
         "",
-        "Machine: {date}, {cpu}, one torch thread, Python {python}, torch {torch}, numpy {numpy}.".format(
-            **results["machine"]
-        ),
+        f"Machine: {results['machine']['description']}; one torch thread.",
         "Timings are for training only, on a machine shared with other jobs.",
         "",
         "Demonstrators and random play (mean return, 10 episodes):",
@@ -221,11 +185,7 @@ def main() -> None:
     print("pendulum_swingup_bc", results["pendulum_swingup_bc"], flush=True)
 
     results["machine"] = {
-        "date": time.strftime("%Y-%m-%d"),
-        "cpu": f"{platform.machine()}, {os.cpu_count()} cores",
-        "python": platform.python_version(),
-        "torch": th.__version__,
-        "numpy": np.__version__,
+        "description": machine(),
         "cpu_threads": 1,
         "command": "OMP_NUM_THREADS=1 python benchmarks/valuedice_smoke.py --seeds " + " ".join(map(str, args.seeds)),
     }

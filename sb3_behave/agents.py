@@ -81,7 +81,8 @@ def algorithm_class(algo: str) -> Any:
 
 
 # --------------------------------------------------------------------------- policies
-def _is_flappy(env: gym.Env) -> bool:
+def is_flappy(env: gym.Env) -> bool:
+    """Whether ``env`` is ``sb3_behave/FlappyBird-v0`` (or a wrapper of it)."""
     return env.spec is not None and env.spec.id == FLAPPY_BIRD_ID
 
 
@@ -92,7 +93,7 @@ def scripted_policy(env: gym.Env) -> Policy:
     """
     from sb3_behave.envs import FlappyBirdExpert
 
-    if not _is_flappy(env):
+    if not is_flappy(env):
         raise ValueError(f"the scripted expert plays {FLAPPY_BIRD_ID} only, not {env.spec.id if env.spec else env}")
     expert = FlappyBirdExpert()
     return lambda obs: int(expert.act(env.unwrapped.features()))

@@ -73,8 +73,7 @@ def gradient_steps(
     steps, calling ``steps.step()`` after each and stopping when it returns ``False``.
 
     :param algorithm: the algorithm being trained
-    :param total_timesteps: gradient steps in all (counting those of earlier ``learn`` calls
-        unless ``reset_num_timesteps``)
+    :param total_timesteps: gradient steps to take in this call (SB3's ``learn`` convention)
     :param callback: SB3 callback(s)
     :param tb_log_name: the TensorBoard run name
     :param reset_num_timesteps: start counting from 0
@@ -84,6 +83,7 @@ def gradient_steps(
     total_timesteps, callback = algorithm._setup_learn(
         total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
     )
+    algorithm._update_current_progress_remaining(algorithm.num_timesteps, total_timesteps)  # for the first step's schedules
     callback.on_training_start(locals(), globals())
     steps = GradientSteps(algorithm, callback, total_timesteps, dump_every)
     yield steps

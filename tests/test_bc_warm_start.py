@@ -103,6 +103,21 @@ def test_critic_warmup_holds_the_actor(flappy_demos):
     assert any(not th.equal(a, b) for a, b in zip(values_before, callback._value_parameters()))
 
 
+def test_rewards_are_required_only_where_they_are_used(flappy_demos):
+    # Trajectories without rewards: the value fit on returns needs them (no silent zeros), the critic warm-up does not.
+    from imitation.data.types import Trajectory
+
+    from sb3_behave.demos import DemonstrationError
+
+    bare = [Trajectory(t.obs, t.acts, None, t.terminal) for t in load_demonstrations(flappy_demos)]
+    model = PPO("MlpPolicy", FlappyBirdVecEnv(2, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
+    with pytest.raises(DemonstrationError, match=r"demonstrations\[0\]: .*without rewards.*fit_value='returns'"):
+        model.learn(64, callback=BCWarmStartCallback(bare, bc_epochs=1))
+    callback = BCWarmStartCallback(bare, bc_epochs=1, fit_value="critic", critic_warmup_steps=64)
+    model.learn(64, callback=callback)
+    assert callback.warm_started
+
+
 def all_allowed(env):
     return np.ones(env.action_space.n, dtype=bool)
 

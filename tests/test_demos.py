@@ -109,6 +109,22 @@ def test_skill_presets(tmp_path):
         record_demonstrations(ENV_ID, tmp_path / "x", 1, skill="strong", epsilon=0.5, progress_bar=False)
 
 
+def test_play_episodes_gives_what_record_demonstrations_writes(tmp_path):
+    from sb3_behave.agents import make_policy
+    from sb3_behave.demos import play_episodes
+
+    kwargs = {"max_episode_steps": 150}
+    files = record_demonstrations(ENV_ID, tmp_path, 4, epsilon=0.05, seed=7, progress_bar=False, **kwargs)
+    env = gym.make(ENV_ID, **kwargs)
+    played = play_episodes(env, make_policy("scripted", env, seed=7)[0], 4, seed=7, epsilon=0.05)
+    for trajectory, recorded in zip(played, load_demonstrations(files), strict=True):
+        np.testing.assert_array_equal(trajectory.obs, recorded.obs)
+        np.testing.assert_array_equal(trajectory.acts, recorded.acts)
+        np.testing.assert_array_equal(trajectory.rews, recorded.rews)
+        assert trajectory.terminal == recorded.terminal
+    assert {bool(t.terminal) for t in played} == {True, False}  # random actions crash some games, not all
+
+
 def test_lidar_env_recorded_by_the_scripted_expert(tmp_path):
     files = record_demonstrations(
         ENV_ID, tmp_path, 1, env_kwargs={"obs_type": "lidar"}, max_episode_steps=200, progress_bar=False

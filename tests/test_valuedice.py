@@ -14,7 +14,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch import nn
 
-from sb3_behave.demos import DemonstrationError, RecordDemonstrations
+from sb3_behave.demos import DemonstrationError, RecordDemonstrations, play_episodes
 from sb3_behave.valuedice import (
     ValueDICE,
     ValueDICEPolicy,
@@ -48,19 +48,7 @@ def pendulum_linear_expert(obs: np.ndarray) -> np.ndarray:
 
 
 def play(env_id, expert, episodes, seed=0):
-    env, trajectories = gym.make(env_id), []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        observations, actions = [obs], []
-        while True:
-            action = expert(obs)
-            obs, _, terminated, truncated, _ = env.step(action)
-            observations.append(obs)
-            actions.append(action)
-            if terminated or truncated:
-                break
-        trajectories.append(Trajectory(np.array(observations), np.array(actions), None, terminated))
-    return trajectories
+    return play_episodes(gym.make(env_id), expert, episodes, seed=seed)
 
 
 @pytest.fixture(scope="module")
@@ -305,6 +293,20 @@ def test_offline_mode_takes_no_env_steps_and_trains_both_networks(cartpole_demos
     assert model.num_timesteps == 40 and model._n_updates == 40  # one timestep = one gradient step
     assert not th.allclose(parameters(model.actor), actor) and not th.allclose(parameters(model.nu), nu)
     assert model.replay_buffer.pos == 0 and not model.replay_buffer.full
+    model.learn(15, reset_num_timesteps=False)  # a second call goes on counting
+    assert model.num_timesteps == 55 and model._n_updates == 55
+    assert SMALL == {"net_arch": [64, 64]}  # the caller's policy_kwargs are not written into
+
+
+def test_in_memory_demonstrations_keep_their_time_limit_flags(cartpole_demos):
+    # imitation's rollouts mark an episode cut by the time limit terminal=True with TimeLimit.truncated in its
+    # infos: the loader keeps those infos, so ValueDICE makes no absorbing state of it.
+    cut = [Trajectory(t.obs, t.acts, [{}] * (len(t.acts) - 1) + [{"TimeLimit.truncated": True}], True) for t in cartpole_demos]
+    model = ValueDICE("MlpPolicy", "CartPole-v1", cut, policy_kwargs=SMALL, seed=0)
+    assert model._expert["next_states"][:, -1].sum() == 0  # no transition into the absorbing state
+    ended = [Trajectory(t.obs, t.acts, None, True) for t in cartpole_demos]
+    model = ValueDICE("MlpPolicy", "CartPole-v1", ended, policy_kwargs=SMALL, seed=0)
+    assert model._expert["next_states"][:, -1].sum() == 2 * len(ended)  # into it, and its own loop, per episode
 
 
 def test_offline_mode_does_not_use_alpha(cartpole_demos):

@@ -91,6 +91,24 @@ def test_bc_counts_gradient_steps_and_stops_when_a_callback_says_so(cartpole_dem
     model = BC("MlpPolicy", "CartPole-v1", demonstrations=str(cartpole_demos), seed=0)
     model.learn(50, callback=CountSteps(stop_after=10))
     assert model.num_timesteps == 10
+    counter = CountSteps()
+    model.learn(20, callback=counter, reset_num_timesteps=False)  # 20 more
+    assert model.num_timesteps == 30 and counter.calls == 20
+
+
+def test_dagger_finishes_its_round_when_stopped_and_continues_its_rounds(tmp_path):
+    env = make_vec_env(FLAPPY, n_envs=2, seed=0, env_kwargs={"score_limit": 1})
+    kwargs = {"expert": "scripted", "rollout_round_min_timesteps": 100, "rollout_round_min_episodes": 1, "seed": 0}
+    model = DAgger("MlpPolicy", env, **kwargs)
+    model.learn(10_000, callback=CountSteps(stop_after=5))  # stop asked at the 5th step: the round still completes
+    assert model.round_num == 1 and model.num_timesteps >= 100
+    model.learn(200, reset_num_timesteps=False)
+    assert model.round_num >= 2
+    model.save(tmp_path / "dagger")
+    reloaded = DAgger.load(tmp_path / "dagger", env=env)
+    rounds = reloaded.round_num
+    reloaded.learn(100, reset_num_timesteps=False)  # the zoo's -i: continue from a saved model
+    assert reloaded.round_num == rounds + 1
 
 
 def test_dagger_labels_every_state_it_visits_with_the_scripted_expert(tmp_path):

@@ -142,7 +142,7 @@ class BCWarmStartCallback(BaseCallback):
         needs_rewards: bool | str = False
         if self.fit_value == "returns":
             needs_rewards = "fit_value='returns' fits the value head on their returns (or use fit_value='critic')"
-        elif normalizer is not None and normalizer.norm_reward:
+        elif normalizer is not None and normalizer.norm_reward and normalizer.training:
             needs_rewards = "the VecNormalize return statistics start from them"
         return load_demonstrations(self.demonstrations, env=self.model.get_env(), require_rewards=needs_rewards)
 

@@ -8,6 +8,7 @@ from sb3_behave.demos.record import SKILL_PRESETS, play_episodes, record_demonst
 from sb3_behave.demos.recorder import RecordDemonstrations  # noqa: E402
 from sb3_behave.demos.storage import (  # noqa: E402
     DemonstrationError,
+    Demonstrations,
     Episode,
     load_demonstrations,
     load_episodes,
@@ -19,6 +20,7 @@ from sb3_behave.demos.storage import (  # noqa: E402
 __all__ = [
     "SKILL_PRESETS",
     "DemonstrationError",
+    "Demonstrations",
     "Episode",
     "RecordDemonstrations",
     "load_demonstrations",

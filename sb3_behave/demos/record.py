@@ -9,10 +9,9 @@ import gymnasium as gym
 import numpy as np
 from imitation.data.types import TrajectoryWithRew
 
-from sb3_behave.agents import SKILL_PRESETS, Policy, make_policy
+from sb3_behave.agents import SKILL_PRESETS, Policy, is_flappy, make_policy
 from sb3_behave.demos.recorder import RecordDemonstrations
 from sb3_behave.demos.storage import PathLike
-from sb3_behave.registration import FLAPPY_BIRD_ID
 
 
 def play_episodes(
@@ -22,6 +21,7 @@ def play_episodes(
     seed: int = 0,
     epsilon: float = 0.0,
     progress_bar: bool = False,
+    keep: bool = True,
 ) -> list[TrajectoryWithRew]:
     """Let ``policy`` play ``episodes`` episodes of ``env`` and return them as imitation trajectories.
 
@@ -35,7 +35,9 @@ def play_episodes(
     :param seed: seed of the first episode, and of the random actions
     :param epsilon: probability of a random action instead of the policy's, at each step
     :param progress_bar: show a progress bar (with the score, for Flappy Bird)
-    :return: the episodes, in order
+    :param keep: keep the episodes and return them; ``False`` plays without keeping them (when a
+        :class:`RecordDemonstrations` wrapper already writes them)
+    :return: the episodes, in order (an empty list without ``keep``)
     """
     from tqdm.auto import tqdm
 
@@ -48,32 +50,30 @@ def play_episodes(
     bar = tqdm(range(episodes), desc=f"recording {name}", unit="episode", disable=not progress_bar)
     for k in bar:
         obs, info = env.reset(seed=seed + k)
-        observations, actions, rewards = [obs], [], []
+        observations, actions, rewards = [np.array(obs, copy=True)], [], []
         terminated = truncated = False
         while not (terminated or truncated):
             action = policy(obs)
             if epsilon > 0 and rng.random() < epsilon:
                 action = env.action_space.sample()
             obs, reward, terminated, truncated, info = env.step(action)
-            observations.append(obs)
-            actions.append(action)
-            rewards.append(reward)
-        trajectories.append(
-            TrajectoryWithRew(
-                obs=np.stack(observations),
-                acts=np.stack([np.asarray(a) for a in actions]),
-                infos=None,
-                terminal=bool(terminated),
-                rews=np.asarray(rewards, dtype=np.float32),
+            if keep:
+                observations.append(np.array(obs, copy=True))
+                actions.append(np.array(action, copy=True))
+                rewards.append(reward)
+        if keep:
+            trajectories.append(
+                TrajectoryWithRew(
+                    obs=np.stack(observations),
+                    acts=np.stack(actions),
+                    infos=None,
+                    terminal=bool(terminated),
+                    rews=np.asarray(rewards, dtype=np.float32),
+                )
             )
-        )
         if "score" in info:
             bar.set_postfix(score=info["score"])
     return trajectories
-
-
-def _is_flappy(env: gym.Env) -> bool:
-    return env.spec is not None and env.spec.id == FLAPPY_BIRD_ID
 
 
 def record_demonstrations(
@@ -108,7 +108,7 @@ def record_demonstrations(
     :return: the files written
     """
     env = gym.make(env_id, **(env_kwargs or {}), **({"max_episode_steps": max_episode_steps} if max_episode_steps else {}))
-    if skill is not None and _is_flappy(env):
+    if skill is not None and is_flappy(env):
         if skill not in SKILL_PRESETS:
             raise ValueError(f"unknown skill {skill!r}: expected one of {', '.join(SKILL_PRESETS)}")
         preset = SKILL_PRESETS[skill]
@@ -120,6 +120,6 @@ def record_demonstrations(
     if epsilon > 0:
         description += f" (epsilon={epsilon:g})"
     recorder = RecordDemonstrations(env, folder, player=player or description, skill=skill)
-    play_episodes(recorder, policy, episodes, seed=seed, epsilon=epsilon, progress_bar=progress_bar)
+    play_episodes(recorder, policy, episodes, seed=seed, epsilon=epsilon, progress_bar=progress_bar, keep=False)
     recorder.close()
     return recorder.saved

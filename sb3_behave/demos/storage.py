@@ -12,6 +12,7 @@ It is read with ``allow_pickle=False``: a file that holds pickled objects is ref
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import zipfile
@@ -334,7 +335,11 @@ def _check_against_spaces(episode: Episode, env_id: str, obs_space: Any, act_spa
 
     source, obs, acts = episode.source, episode.trajectory.obs, episode.trajectory.acts
     if isinstance(obs_space, spaces.Box):
-        if obs.shape[1:] != obs_space.shape or obs.dtype != obs_space.dtype:
+        # Our recordings know their env: any other dtype means another env. Trajectories from elsewhere
+        # (in memory, imitation's files) may hold float64 for a float32 space: the same kind will do.
+        ours = episode.metadata.get("format") == FORMAT
+        dtype_fits = obs.dtype == obs_space.dtype or (not ours and obs.dtype.kind == np.dtype(obs_space.dtype).kind)
+        if obs.shape[1:] != obs_space.shape or not dtype_fits:
             raise DemonstrationError(
                 f"{source}: observations are {obs.shape[1:]} {obs.dtype}, but {env_id} has {_describe_space(obs_space)}"
             )
@@ -416,11 +421,22 @@ def check_episodes(episodes: Sequence[Episode], env: Any = None) -> None:
 
 
 def _in_memory(index: int, trajectory: Trajectory) -> Episode:
-    """An imitation trajectory given in memory, checked like a file's arrays."""
+    """An imitation trajectory given in memory, checked like a file's arrays; its ``infos`` are kept.
+
+    (``infos`` can say that a ``terminal`` episode was cut by a time limit, as imitation's
+    rollouts do; files never give them, since decoding them would run jsonpickle.)
+    """
+    from imitation.data.types import DictObs
+
     source = f"demonstrations[{index}]"
     rews = np.asarray(trajectory.rews) if isinstance(trajectory, TrajectoryWithRew) else None
-    return Episode(make_trajectory(source, np.asarray(trajectory.obs), np.asarray(trajectory.acts), rews, trajectory.terminal),
-                   {}, source)
+    if isinstance(trajectory.obs, DictObs):  # dict observations: check each key's arrays, keep the trajectory
+        acts = np.asarray(trajectory.acts)
+        for key, values in trajectory.obs.items():
+            make_trajectory(f"{source}.obs[{key!r}]", np.asarray(values), acts, rews, trajectory.terminal)
+        return Episode(trajectory, {}, source)
+    checked = make_trajectory(source, np.asarray(trajectory.obs), np.asarray(trajectory.acts), rews, trajectory.terminal)
+    return Episode(dataclasses.replace(checked, infos=trajectory.infos), {}, source)
 
 
 def load_episodes(demonstrations: Demonstrations, env: Any = None) -> list[Episode]:

@@ -266,7 +266,7 @@ class ValueDICE(OffPolicyAlgorithm):
         self.initial_states = initial_states
         self.exploration_noise = exploration_noise
         self.demonstrations = demonstrations
-        self.policy_kwargs["absorbing_state"] = absorbing_state
+        self.policy_kwargs = {**self.policy_kwargs, "absorbing_state": absorbing_state}  # a copy: never the caller's dict
         self._expert: dict[str, th.Tensor] | None = None
         if _init_setup_model:
             self._setup_model()
@@ -291,8 +291,8 @@ class ValueDICE(OffPolicyAlgorithm):
         that (for instance when a saved model is loaded with ``demonstrations=``) the networks were
         trained on the existing statistics, which are kept.
 
-        :param demonstrations: paths (checked against the env by
-            :func:`~sb3_behave.demos.load_demonstrations`) or imitation trajectories
+        :param demonstrations: what :func:`~sb3_behave.demos.load_demonstrations` reads, checked
+            against the env (or this model's spaces)
         :raises DemonstrationError: naming the file or trajectory at fault
         """
         # Checked against the env, or against this model's spaces when it has no env (a loaded model).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import torch as th
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -11,7 +11,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
-from sb3_behave.agents import algorithm_class
+from sb3_behave.demos.storage import Demonstrations
 from sb3_behave.zoo.adapters.base import ImitationAlgorithm
 
 SelfAdversarial = TypeVar("SelfAdversarial", bound="AdversarialAlgorithm")
@@ -23,9 +23,19 @@ GENERATORS = ("ppo", "a2c", "trpo")
 def generator_class(name: str) -> type[BaseAlgorithm]:
     """The SB3 / sb3-contrib class of a generator named in YAML (``ppo``, ``a2c`` or ``trpo``)."""
     key = str(name).lower()
-    if key not in GENERATORS:
-        raise ValueError(f"gen_algo: {name!r}: expected one of {', '.join(GENERATORS)}")
-    return algorithm_class(key)
+    if key == "ppo":
+        from stable_baselines3 import PPO
+
+        return PPO
+    if key == "a2c":
+        from stable_baselines3 import A2C
+
+        return A2C
+    if key == "trpo":
+        from sb3_contrib import TRPO
+
+        return TRPO
+    raise ValueError(f"gen_algo: {name!r}: expected one of {', '.join(GENERATORS)}")
 
 
 class _ForwardCallback(BaseCallback):
@@ -81,15 +91,12 @@ class AdversarialAlgorithm(ImitationAlgorithm):
     """
 
     reward_net: th.nn.Module
-    #: imitation's trainer class and reward net class, as ``module:class`` (imported when training starts).
-    trainer_class: ClassVar[str] = ""
-    reward_net_class: ClassVar[str] = ""
 
     def __init__(
         self,
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str | None,
-        demonstrations: Any = None,
+        demonstrations: Demonstrations | None = None,
         gen_algo: str = "ppo",
         demo_batch_size: int = 1024,
         n_disc_updates_per_round: int = 4,
@@ -143,21 +150,16 @@ class AdversarialAlgorithm(ImitationAlgorithm):
         if _init_setup_model:
             self._setup_model()
 
-    @staticmethod
-    def _import(path: str) -> Any:
-        import importlib
-
-        module, name = path.split(":")
-        return getattr(importlib.import_module(module), name)
+    def _classes(self) -> tuple[type, type]:
+        """imitation's trainer class and reward net class (imported when asked for)."""
+        raise NotImplementedError
 
     def _setup_model(self) -> None:
         super()._setup_model()
         from imitation.util.networks import RunningNorm
 
         kwargs = {"normalize_input_layer": RunningNorm, **self.reward_net_kwargs}
-        self.reward_net = self._import(self.reward_net_class)(self.observation_space, self.action_space, **kwargs).to(
-            self.device
-        )
+        self.reward_net = self._classes()[1](self.observation_space, self.action_space, **kwargs).to(self.device)
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_stop_requested"]
@@ -166,7 +168,7 @@ class AdversarialAlgorithm(ImitationAlgorithm):
         return ["policy", "reward_net"], []
 
     def _make_trainer(self, demonstrations: Any, gen: BaseAlgorithm, imitation_logger: Any) -> Any:
-        return self._import(self.trainer_class)(
+        return self._classes()[0](
             demonstrations=demonstrations,
             demo_batch_size=self.demo_batch_size,
             venv=self.env,
@@ -244,8 +246,12 @@ class GAIL(AdversarialAlgorithm):
     """
 
     algo_name = "gail"
-    trainer_class = "imitation.algorithms.adversarial.gail:GAIL"
-    reward_net_class = "imitation.rewards.reward_nets:BasicRewardNet"
+
+    def _classes(self) -> tuple[type, type]:
+        from imitation.algorithms.adversarial.gail import GAIL as ImitationGAIL
+        from imitation.rewards.reward_nets import BasicRewardNet
+
+        return ImitationGAIL, BasicRewardNet
 
 
 class AIRL(AdversarialAlgorithm):
@@ -256,5 +262,9 @@ class AIRL(AdversarialAlgorithm):
     """
 
     algo_name = "airl"
-    trainer_class = "imitation.algorithms.adversarial.airl:AIRL"
-    reward_net_class = "imitation.rewards.reward_nets:BasicShapedRewardNet"
+
+    def _classes(self) -> tuple[type, type]:
+        from imitation.algorithms.adversarial.airl import AIRL as ImitationAIRL
+        from imitation.rewards.reward_nets import BasicShapedRewardNet
+
+        return ImitationAIRL, BasicShapedRewardNet

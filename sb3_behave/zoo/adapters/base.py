@@ -22,6 +22,7 @@ from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticP
 from stable_baselines3.common.type_aliases import GymEnv, Schedule
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 
+from sb3_behave.demos.storage import Demonstrations
 from sb3_behave.stack import require_imitation
 
 
@@ -55,7 +56,7 @@ class ImitationAlgorithm(BaseAlgorithm):
         self,
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str | None,
-        demonstrations: Any = None,
+        demonstrations: Demonstrations | None = None,
         learning_rate: float | Schedule = 1e-3,
         policy_kwargs: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,

@@ -12,6 +12,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
+from sb3_behave.demos.storage import Demonstrations
 from sb3_behave.training import gradient_steps
 from sb3_behave.zoo.adapters.base import ImitationAlgorithm
 
@@ -50,7 +51,7 @@ class BC(ImitationAlgorithm):
         self,
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str | None,
-        demonstrations: Any = None,
+        demonstrations: Demonstrations | None = None,
         learning_rate: float | Schedule = 1e-3,
         batch_size: int = 32,
         ent_weight: float = 1e-3,
@@ -135,9 +136,9 @@ class BC(ImitationAlgorithm):
 
 
 class _StepCallbacks(VecEnvWrapper):
-    """Runs SB3 callbacks after each step of a VecEnv that imitation drives (DAgger's rollouts)."""
+    """Runs ``on_step`` (the SB3 callbacks) after each step of a VecEnv that imitation drives (DAgger's rollouts)."""
 
-    def __init__(self, venv: VecEnv, on_step: Callable[[], bool]) -> None:
+    def __init__(self, venv: VecEnv, on_step: Callable[[], None]) -> None:
         super().__init__(venv)
         self._on_step = on_step
 
@@ -146,8 +147,7 @@ class _StepCallbacks(VecEnvWrapper):
 
     def step_wait(self) -> Any:
         result = self.venv.step_wait()
-        if not self._on_step():
-            raise _StopTraining
+        self._on_step()
         return result
 
 
@@ -206,7 +206,7 @@ class DAgger(BC):
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str | None,
         expert: str = "scripted",
-        demonstrations: Any = None,
+        demonstrations: Demonstrations | None = None,
         learning_rate: float | Schedule = 1e-3,
         batch_size: int = 32,
         ent_weight: float = 1e-3,
@@ -249,27 +249,39 @@ class DAgger(BC):
     def _make_dagger_trainer(
         self, venv: VecEnv, expert: Any, initial: list[Any], scratch_dir: str, imitation_logger: Any
     ) -> Any:
-        """imitation's ``SimpleDAggerTrainer``, which also logs each round's beta."""
+        """imitation's ``SimpleDAggerTrainer``, continuing this run's rounds and logging them with its env steps.
+
+        Each ``learn`` makes a new trainer whose rounds count from 0 (imitation's scratch folder
+        holds only this call's data); the beta schedule and the logged round number go on from
+        :attr:`round_num`.
+        """
         from imitation.algorithms import dagger
+
+        adapter, first_round = self, self.round_num
+        schedule = dagger.LinearBetaSchedule(self.beta_rampdown)
 
         class Trainer(dagger.SimpleDAggerTrainer):
             def create_trajectory_collector(self) -> dagger.InteractiveTrajectoryCollector:
                 collector = super().create_trajectory_collector()
-                self._logger.record("dagger/beta", collector.beta)
+                self.logger.record("dagger/beta", collector.beta)
                 return collector
 
-        trainer = Trainer(
+            def extend_and_update(self, bc_train_kwargs: dict | None = None) -> int:
+                # imitation's loop logs its own counts (from 0, episode steps only): these are the run's.
+                self.logger.record("dagger/round_num", first_round + self.round_num)
+                self.logger.record("dagger/total_timesteps", adapter.num_timesteps)
+                return super().extend_and_update(bc_train_kwargs)
+
+        return Trainer(
             venv=venv,
             scratch_dir=scratch_dir,
             expert_policy=expert,
             rng=self._rng(),
             expert_trajs=initial or None,
-            beta_schedule=dagger.LinearBetaSchedule(self.beta_rampdown),
+            beta_schedule=lambda round_num: schedule(first_round + round_num),
             bc_trainer=self._make_bc_trainer(None, imitation_logger),
             custom_logger=imitation_logger,
         )
-        trainer.round_num = self.round_num
-        return trainer
 
     def learn(
         self: SelfDAgger,
@@ -280,11 +292,11 @@ class DAgger(BC):
         reset_num_timesteps: bool = True,
         progress_bar: bool = False,
     ) -> SelfDAgger:
-        """Train by DAgger: imitation's own rounds, with the SB3 callbacks after every env step.
+        """Train by DAgger: rounds of imitation's own loop until ``total_timesteps`` env steps are taken.
 
         :param total_timesteps: env steps (the last round is finished, so a few more may be taken)
-        :param callback: SB3 callback(s), called after every env step; a stop request ends the
-            current round at once, without training on it
+        :param callback: SB3 callback(s), called after every env step; a stop request ends training
+            once the current round is collected and trained on
         :param log_interval: write the BC loss every this many gradient steps
         :param tb_log_name: name of the TensorBoard run
         :param reset_num_timesteps: start counting from 0 (False to continue a run)
@@ -300,26 +312,25 @@ class DAgger(BC):
             total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
         )
         callback.on_training_start(locals(), globals())
+        stop = {"requested": False}
 
-        def on_step() -> bool:
+        def on_step() -> None:
             self.num_timesteps += self.env.num_envs
             callback.update_locals({"self": self})
-            return callback.on_step()
+            stop["requested"] = stop["requested"] or not callback.on_step()
 
         bc_kwargs = {"n_epochs": self.bc_epochs_per_round, "log_rollouts_venv": None, "progress_bar": False}
         # imitation keeps each round's data on disk; without a scratch_dir, in a folder removed afterwards.
         with tempfile.TemporaryDirectory(prefix="sb3-behave-dagger-") as temporary:
             venv = _StepCallbacks(self.env, on_step)
             trainer = self._make_dagger_trainer(venv, expert, initial, self.scratch_dir or temporary, self._imitation_logger())
-            try:
-                trainer.train(
-                    total_timesteps - self.num_timesteps,
+            while self.num_timesteps < total_timesteps and not stop["requested"]:
+                trainer.train(  # total_timesteps=1: exactly one round (collect, label, train)
+                    1,
                     rollout_round_min_episodes=self.rollout_round_min_episodes,
                     rollout_round_min_timesteps=self.rollout_round_min_timesteps,
                     bc_train_kwargs={**bc_kwargs, "log_interval": log_interval},
                 )
-            except _StopTraining:
-                pass
-            self.round_num = trainer.round_num
+            self.round_num += trainer.round_num
         callback.on_training_end()
         return self
