@@ -32,15 +32,19 @@ def machine() -> str:
     return f"{time.strftime('%Y-%m-%d')}, {machine_description()}"
 
 
-def zoo_config(algo: str, env_id: str) -> dict[str, Any]:
-    """The hyperparameters of ``zoo_configs/<algo>.yml`` for ``env_id`` (empty: the algorithm's defaults).
+def zoo_entry(algo: str, env_id: str) -> dict[str, Any]:
+    """The entry of ``zoo_configs/<algo>.yml`` for ``env_id``, as written (empty when there is none).
 
     The configs write ``policy_kwargs`` as YAML mappings, so nothing is evaluated.
     """
     import yaml
 
-    entries = yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text())
-    entry = dict(entries.get(env_id, {}))
+    return dict(yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text()).get(env_id, {}))
+
+
+def zoo_config(algo: str, env_id: str) -> dict[str, Any]:
+    """The hyperparameters of ``zoo_configs/<algo>.yml`` for ``env_id`` (empty: the algorithm's defaults)."""
+    entry = zoo_entry(algo, env_id)
     for key in NOT_HYPERPARAMETERS:
         entry.pop(key, None)
     return entry
@@ -48,9 +52,7 @@ def zoo_config(algo: str, env_id: str) -> dict[str, Any]:
 
 def zoo_steps(algo: str, env_id: str) -> int:
     """``n_timesteps`` of ``zoo_configs/<algo>.yml`` for ``env_id``."""
-    import yaml
-
-    return int(float(yaml.safe_load((ROOT / "zoo_configs" / f"{algo}.yml").read_text())[env_id]["n_timesteps"]))
+    return int(float(zoo_entry(algo, env_id)["n_timesteps"]))
 
 
 def run_sb3_behave(args: list[str], cwd: Path, log: Path) -> float:

@@ -9,7 +9,13 @@ import pytest
 minari = pytest.importorskip("minari", reason="the minari extra is not installed (pip install 'sb3-behave[minari]')")
 
 from sb3_behave.cli import main  # noqa: E402
-from sb3_behave.demos import DemonstrationError, RecordDemonstrations, load_episodes, record_demonstrations  # noqa: E402
+from sb3_behave.demos import (  # noqa: E402
+    DemonstrationError,
+    RecordDemonstrations,
+    load_episodes,
+    play_episodes,
+    record_demonstrations,
+)
 from sb3_behave.demos.minari_datasets import METADATA_KEY, export_minari  # noqa: E402
 
 FLAPPY = "sb3_behave/FlappyBird-v0"
@@ -101,17 +107,11 @@ def test_a_dataset_written_by_minari_itself_is_read_and_checked(tmp_path):
 
     env = gym.make("CartPole-v1")
     buffers = []
-    for seed in range(3):
-        obs, _ = env.reset(seed=seed)
-        observations, actions, rewards, terminated, truncated = [obs], [], [], False, False
-        while not (terminated or truncated):
-            obs, reward, terminated, truncated, _ = env.step(seed % 2)
-            observations.append(obs)
-            actions.append(seed % 2)
-            rewards.append(reward)
-        ends = np.arange(len(actions)) == len(actions) - 1
-        buffers.append(EpisodeBuffer(id=seed, seed=seed, observations=np.array(observations), actions=np.array(actions),
-                                     rewards=np.array(rewards), terminations=ends & terminated, truncations=ends & truncated,
+    for seed in range(3):  # a constant push, left or right: the pole falls (terminations)
+        (played,) = play_episodes(env, lambda obs, action=seed % 2: action, 1, seed=seed)
+        ends = np.arange(len(played.acts)) == len(played.acts) - 1
+        buffers.append(EpisodeBuffer(id=seed, seed=seed, observations=played.obs, actions=played.acts, rewards=played.rews,
+                                     terminations=ends & played.terminal, truncations=ends & (not played.terminal),
                                      infos={}))
     with pytest.warns(UserWarning):  # Minari asks for the optional fields this test leaves out
         minari.create_dataset_from_buffers("cartpole/constant-v1", buffers, env=env)

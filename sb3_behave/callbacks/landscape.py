@@ -88,19 +88,13 @@ class LandscapeCallback(BaseCallback):
 
     # ------------------------------------------------------------------ demonstrations
     def _demo_sets(self) -> list[Any]:
-        from sb3_behave.demos import load_demonstrations
-        from sb3_behave.landscape.objectives import RL_NEEDS_REWARDS, DemoSet
-
-        def as_set(name: str, value: Demonstrations) -> DemoSet:
-            trajectories = load_demonstrations(value, env=self.training_env, require_rewards=RL_NEEDS_REWARDS)
-            source = str(value) if isinstance(value, (str, os.PathLike)) else ""
-            return DemoSet.from_trajectories(name, trajectories, source=source)
+        from sb3_behave.landscape.objectives import DemoSet
 
         demos = self.demonstrations
         if isinstance(demos, Mapping):
-            return [as_set(str(name), value) for name, value in demos.items()]
+            return [DemoSet.load(str(name), value, self.training_env) for name, value in demos.items()]
         name = Path(demos).name if isinstance(demos, (str, os.PathLike)) else "demos"
-        return [as_set(name, demos)]
+        return [DemoSet.load(name, demos, self.training_env)]
 
     # ------------------------------------------------------------------ SB3 hooks
     def _on_training_start(self) -> None:

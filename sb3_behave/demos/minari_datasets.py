@@ -70,6 +70,19 @@ def _metadata(folder: Path) -> dict[str, Any] | None:
     return content if isinstance(content, dict) and "data_format" in content else None
 
 
+def _locate(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]] | None:
+    """The ``data`` folder of the Minari dataset at ``path`` and its metadata, or ``None``."""
+    path = Path(path)
+    candidates = [path / "data", path] if path.exists() else []
+    if not path.exists() and not path.is_absolute():
+        candidates.append(minari_root() / path / "data")
+    for folder in candidates:
+        metadata = _metadata(folder)
+        if metadata is not None:
+            return folder, metadata
+    return None
+
+
 def minari_data_folder(path: str | os.PathLike[str]) -> Path | None:
     """The folder holding a Minari dataset's ``metadata.json``, if ``path`` is one.
 
@@ -79,11 +92,8 @@ def minari_data_folder(path: str | os.PathLike[str]) -> Path | None:
         local Minari root
     :return: the ``data`` folder, or ``None`` when ``path`` is none of these
     """
-    path = Path(path)
-    candidates = [path / "data", path] if path.exists() else []
-    if not path.exists() and not path.is_absolute():
-        candidates.append(minari_root() / path / "data")
-    return next((folder for folder in candidates if _metadata(folder) is not None), None)
+    found = _locate(path)
+    return found[0] if found is not None else None
 
 
 def check_dataset_id(dataset_id: str) -> None:
@@ -118,11 +128,12 @@ def read_minari(path: str | os.PathLike[str]) -> list[Episode]:
     :raises DemonstrationError: not a Minari dataset, minari missing, unreadable data, observations
         or actions that are not flat arrays, or an episode that terminates before its last step
     """
-    folder = minari_data_folder(path)
-    if folder is None:
+    found = _locate(path)
+    if found is None:
         raise DemonstrationError(f"{path}: not a Minari dataset (no data/metadata.json), nor a dataset id in {minari_root()}")
+    folder, dataset_metadata = found
     minari = _minari()
-    written_by = (_metadata(folder) or {}).get("minari_version")
+    written_by = dataset_metadata.get("minari_version")
     if written_by not in minari.supported_dataset_versions:
         raise DemonstrationError(
             f"{path}: written by minari {written_by}, which the installed minari {minari.__version__} cannot read "

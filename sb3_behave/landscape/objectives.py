@@ -23,6 +23,7 @@ the IL cross-entropy.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -64,6 +65,20 @@ class DemoSet:
     step: np.ndarray
     source: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, name: str, demonstrations: Any, env: Any = None) -> DemoSet:
+        """Read one set with the package's one loader, checked against ``env``, with rewards.
+
+        :param name: label of the set
+        :param demonstrations: what :func:`sb3_behave.demos.load_demonstrations` reads
+        :param env: what the demonstrations must fit (an env, a VecEnv or an env id)
+        """
+        from sb3_behave.demos import load_demonstrations
+
+        trajectories = load_demonstrations(demonstrations, env=env, require_rewards=RL_NEEDS_REWARDS)
+        source = str(demonstrations) if isinstance(demonstrations, (str, os.PathLike)) else ""
+        return cls.from_trajectories(name, trajectories, source=source)
 
     @classmethod
     def from_trajectories(cls, name: str, trajectories: Sequence[Any], source: str = "") -> DemoSet:

@@ -27,7 +27,6 @@ from sb3_behave.landscape.directions import (
 from sb3_behave.landscape.metrics import agreement
 from sb3_behave.landscape.objectives import (
     BASELINES,
-    RL_NEEDS_REWARDS,
     DemoSet,
     Objective,
     imitation_objective,
@@ -279,15 +278,14 @@ def load_demo_set(name: str, path: Any, env: Any) -> DemoSet:
     :param env: the env the demonstrations must fit (spaces, id and kwargs)
     :raises ValueError: naming the path and the problem
     """
-    from sb3_behave.demos import DemonstrationError, load_demonstrations
+    from sb3_behave.demos import DemonstrationError
 
     try:
-        trajectories = load_demonstrations(path, env=env, require_rewards=RL_NEEDS_REWARDS)
+        return DemoSet.load(name, path, env)
     except DemonstrationError as error:
         if "env kwargs" in str(error):  # the RL loss needs the rewards of the env they were recorded in
             raise DemonstrationError(f"{error}; pass the recording's kwargs with --env-kwargs KEY=VALUE") from None
         raise
-    return DemoSet.from_trajectories(name, trajectories, source=str(path))
 
 
 def landscape_report(

@@ -75,22 +75,6 @@ def load_agent(
             ) from None
         model_path, log_path = find()
 
-    with saved_under_numpy2_is_an_error(log_path):
-        return _load_run(algo, env_id, model_path, log_path, env_name, n_envs, seed, device, env_kwargs)
-
-
-def _load_run(
-    algo: str,
-    env_id: str,
-    model_path: str,
-    log_path: str,
-    env_name: Any,
-    n_envs: int,
-    seed: int,
-    device: str,
-    env_kwargs: dict[str, Any] | None,
-) -> Any:
-    """The model of a zoo run, with the zoo's test env and the run's saved statistics."""
     import yaml
     from rl_zoo3.utils import create_test_env, get_saved_hyperparams
 
@@ -100,14 +84,15 @@ def _load_run(
     args_path = Path(stats_path) / "args.yml"
     if args_path.is_file():
         saved_kwargs = (yaml.load(args_path.read_text(), Loader=yaml.UnsafeLoader) or {}).get("env_kwargs") or {}
-    env = create_test_env(
-        env_id,
-        n_envs=n_envs,
-        stats_path=maybe_stats_path,
-        seed=seed,
-        should_render=False,
-        hyperparams=hyperparams,
-        env_kwargs={**saved_kwargs, **(env_kwargs or {})},
-    )
-    custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
-    return algorithm_class(algo).load(model_path, env=env, device=device, custom_objects=custom_objects)
+    with saved_under_numpy2_is_an_error(log_path):  # the run's vecnormalize.pkl and model
+        env = create_test_env(
+            env_id,
+            n_envs=n_envs,
+            stats_path=maybe_stats_path,
+            seed=seed,
+            should_render=False,
+            hyperparams=hyperparams,
+            env_kwargs={**saved_kwargs, **(env_kwargs or {})},
+        )
+        custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
+        return algorithm_class(algo).load(model_path, env=env, device=device, custom_objects=custom_objects)
