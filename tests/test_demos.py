@@ -125,6 +125,44 @@ def test_play_episodes_gives_what_record_demonstrations_writes(tmp_path):
     assert {bool(t.terminal) for t in played} == {True, False}  # random actions crash some games, not all
 
 
+def replay(path):
+    """Play a saved episode again from its metadata (env, kwargs, time limit, seed) and its actions.
+
+    Returns how many steps matched the file: every observation (the final one included), reward
+    and the way the episode ended must be what the env gives again.
+    """
+    episode = read_episode(path)
+    traj, meta = episode.trajectory, episode.metadata
+    env = gym.make(meta["env_id"], max_episode_steps=meta["max_episode_steps"], **meta["env_kwargs"])
+    obs, _ = env.reset(seed=meta["seed"])
+    np.testing.assert_array_equal(obs, traj.obs[0])
+    terminated = truncated = False
+    for t, action in enumerate(traj.acts):
+        assert not (terminated or truncated), f"{path.name}: the env ended at step {t}, the file goes on"
+        obs, reward, terminated, truncated, _ = env.step(action)
+        np.testing.assert_array_equal(obs, traj.obs[t + 1], err_msg=f"{path.name}: observation {t + 1}")
+        assert reward == traj.rews[t], (path.name, t)
+    assert terminated or truncated, f"{path.name}: the file ends before the episode did"
+    assert (terminated, truncated) == (traj.terminal, meta["truncated"])
+    assert meta["length"] == len(traj.acts) and meta["return"] == pytest.approx(float(traj.rews.sum()))
+    return len(traj.acts)
+
+
+@pytest.mark.parametrize(
+    "env_id, kwargs",
+    [(ENV_ID, {}), (ENV_ID, {"obs_type": "lidar", "reward_mode": "score"}), ("CartPole-v1", {})],
+)
+def test_every_recorded_file_replays_from_its_seed_and_actions(env_id, kwargs, tmp_path):
+    expert = "scripted" if env_id == ENV_ID else "random"
+    files = record_demonstrations(
+        env_id, tmp_path, 6, expert=expert, epsilon=0.05, seed=7, env_kwargs=kwargs, max_episode_steps=150,
+        progress_bar=False,
+    )
+    assert sum(replay(path) for path in files) == sum(read_episode(p).metadata["length"] for p in files)
+    endings = {bool(read_episode(p).trajectory.terminal) for p in files}
+    assert endings == ({True, False} if env_id == ENV_ID else {True})  # crashes and time limits both replayed
+
+
 def test_lidar_env_recorded_by_the_scripted_expert(tmp_path):
     files = record_demonstrations(
         ENV_ID, tmp_path, 1, env_kwargs={"obs_type": "lidar"}, max_episode_steps=200, progress_bar=False
@@ -289,23 +327,16 @@ def test_demos_info_and_errors_on_the_command_line(strong, tmp_path, capsys):
 
 
 def test_record_demos_command(tmp_path, capsys):
-    assert (
-        main(
-            [
-                "record-demos",
-                "--skill",
-                "medium",
-                "--episodes",
-                "2",
-                "--out",
-                str(tmp_path / "m"),
-                "--max-episode-steps",
-                "500",
-            ]
-        )
-        == 0
-    )
-    assert "2 episode(s) recorded" in capsys.readouterr().out
+    out = tmp_path / "m"
+    argv = ["record-demos", "--skill", "medium", "--episodes", "3", "--seed", "5", "--out", str(out)]
+    assert main([*argv, "--max-episode-steps", "500"]) == 0
+    assert "3 episode(s) recorded" in capsys.readouterr().out
+    episodes = load_episodes(out, env=ENV_ID)
+    assert [e.metadata["seed"] for e in episodes] == [5, 6, 7]
+    assert {e.metadata["skill"] for e in episodes} == {"medium"} and episodes[0].metadata["max_episode_steps"] == 500
+    # medium: the scripted expert with 5% random actions, a handful of pipes (a random bird scores 0)
+    assert 1 <= summarize(episodes)["score"]["mean"] <= 15
+    assert all(replay(path) for path in sorted(out.glob("*.npz")))  # the files are the games that were played
     assert main(["record-demos", "--expert", "nobody.zip", "--episodes", "1", "--out", str(tmp_path / "n")]) == 2
     assert "nobody.zip" in capsys.readouterr().err
     assert main(["record-demos", "--env", "CartPole-v1", "--expert", "scripted", "--out", str(tmp_path / "c")]) == 2
@@ -319,16 +350,25 @@ def test_record_from_a_model_zip_and_a_zoo_run_folder(tmp_path):
 
     venv = VecNormalize(make_vec_env("CartPole-v1", n_envs=1, seed=0), norm_reward=False)
     model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu").learn(128)
+    # Statistics far from the truth, so that playing with and without them gives different actions.
+    venv.obs_rms.mean = np.array([0.5, 1.0, -0.1, 1.0])
+    venv.obs_rms.var = np.full(4, 0.01)
     model.save(tmp_path / "agent.zip")
     files = record_demonstrations(
         "CartPole-v1", tmp_path / "from_zip", 2, expert=str(tmp_path / "agent.zip"), progress_bar=False
     )
     assert len(files) == 2 and read_episode(files[0]).metadata["player"].startswith("model:")
+    raw = load_demonstrations(files, env="CartPole-v1")
+    for trajectory in raw:  # a bare .zip has no statistics: the model acts on raw observations
+        np.testing.assert_array_equal(trajectory.acts, model.predict(trajectory.obs[:-1], deterministic=True)[0])
     # the RL Zoo's layout: logs/<algo>/<env>_<n>/<env>.zip and <env>/vecnormalize.pkl
     run = tmp_path / "logs" / "ppo" / "CartPole-v1_1"
     (run / "CartPole-v1").mkdir(parents=True)
     model.save(run / "CartPole-v1.zip")
     venv.save(run / "CartPole-v1" / "vecnormalize.pkl")
-    files = record_demonstrations("CartPole-v1", tmp_path / "from_zoo", 1, expert=str(run), progress_bar=False)
-    trajs = load_demonstrations(files, env="CartPole-v1")
-    assert len(trajs) == 1 and trajs[0].obs.shape[1:] == (4,)
+    files = record_demonstrations("CartPole-v1", tmp_path / "from_zoo", 2, expert=str(run), progress_bar=False)
+    for trajectory in load_demonstrations(files, env="CartPole-v1"):
+        obs = trajectory.obs[:-1]
+        normalized = model.predict(venv.normalize_obs(obs), deterministic=True)[0]
+        np.testing.assert_array_equal(trajectory.acts, normalized)  # the run's statistics are applied
+        assert (model.predict(obs, deterministic=True)[0] != normalized).any()  # and they matter here
