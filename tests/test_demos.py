@@ -253,7 +253,8 @@ def test_bad_arrays(strong, tmp_path):
         ),
         "dtype": ({"obs": obs.astype(np.float64)}, "float64"),
         "action": ({"acts": np.where(np.arange(len(acts)) == 5, 2, acts)}, "action 5 is 2, outside"),
-        "lengths": ({"acts": acts[:-1]}, "inconsistent lengths"),
+        "lengths": ({"obs": obs[:-1]}, "inconsistent lengths"),
+        "length field": ({"acts": acts[:-1]}, f"metadata field 'length' is {len(acts)}: expected the number of actions"),
         "env": ({"metadata": np.asarray(json.dumps({**meta, "env_id": "CartPole-v1"}))}, "recorded in 'CartPole-v1'"),
     }
     for name, (change, message) in cases.items():

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from sb3_behave.demos.storage import DemonstrationError, Episode, env_kwargs, json_safe, make_trajectory
+from sb3_behave.demos.storage import DemonstrationError, Episode, env_kwargs, json_safe, make_trajectory, parse_metadata
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -162,12 +162,7 @@ def read_minari(path: str | os.PathLike[str]) -> list[Episode]:
             raise DemonstrationError(f"{source}: terminates at step {step}, before its last step {len(terminations) - 1}")
         metadata = fallback
         if METADATA_KEY in stored:
-            try:
-                metadata = json.loads(str(stored[METADATA_KEY]))
-            except json.JSONDecodeError as error:
-                raise DemonstrationError(f"{source}: {METADATA_KEY} is not valid JSON ({error})") from None
-            if not isinstance(metadata, dict):
-                raise DemonstrationError(f"{source}: {METADATA_KEY} is not a JSON object")
+            metadata = parse_metadata(f"{source} {METADATA_KEY}", str(stored[METADATA_KEY]), len(data.actions))
         terminal = bool(terminations[-1]) if len(terminations) else False
         trajectory = make_trajectory(
             source, np.asarray(data.observations), np.asarray(data.actions), np.asarray(data.rewards), terminal

@@ -150,6 +150,107 @@ def save_demonstrations(trajectories: Sequence[TrajectoryWithRew], path: PathLik
     return path
 
 
+# --------------------------------------------------------------------------- limits
+#: The largest array a demonstration file may hold, checked from its header before anything is read.
+MAX_ARRAY_BYTES = 4 * 2**30
+#: The largest metadata JSON of one episode (a few hundred bytes in practice).
+MAX_METADATA_CHARS = 64 * 2**10
+#: The longest text in a metadata field (a player's name, an env id, a skill label).
+MAX_TEXT_CHARS = 256
+
+#: Metadata fields and what each may be (``None`` is allowed for all but ``format``); others are kept as they are.
+_FIELDS: dict[str, tuple[str, tuple[type, ...]]] = {
+    "format": ("a string", (str,)),
+    "format_version": ("an integer", (int,)),
+    "env_id": ("a string", (str,)),
+    "env_kwargs": ("a mapping", (dict,)),
+    "max_episode_steps": ("a positive integer", (int,)),
+    "seed": ("an integer", (int,)),
+    "score": ("a finite number", (int, float)),
+    "return": ("a finite number", (int, float)),
+    "length": ("the number of actions", (int,)),
+    "terminated": ("true or false", (bool,)),
+    "truncated": ("true or false", (bool,)),
+    "interrupted": ("true or false", (bool,)),
+    "player": ("a string", (str,)),
+    "skill": ("a string", (str,)),
+    "timestamp": ("a string", (str,)),
+    "sb3_behave_version": ("a string", (str,)),
+}
+
+
+def _field_problem(key: str, value: Any, length: int | None) -> str | None:
+    expected, types = _FIELDS[key]
+    is_bool = isinstance(value, bool)
+    if not isinstance(value, types) or (is_bool and bool not in types):
+        return f"expected {expected}"
+    if isinstance(value, float) and not np.isfinite(value):
+        return f"expected {expected}"
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        return f"{len(value):,} characters, expected at most {MAX_TEXT_CHARS}"
+    if key == "max_episode_steps" and value < 1:
+        return f"expected {expected}"
+    if key == "length" and length is not None and value != length:
+        return f"expected {expected}, {length}"
+    if key == "env_kwargs" and not all(isinstance(k, str) for k in value):
+        return "expected a mapping of names to values"
+    return None
+
+
+def parse_metadata(source: str, text: str, length: int | None = None) -> dict[str, Any]:
+    """Parse and check an episode's metadata JSON: its size, its nesting, and each known field's type and range.
+
+    :param source: the file (or dataset entry) it came from, named in errors
+    :param text: the JSON text
+    :param length: the episode's number of actions, which the ``length`` field must equal
+    :return: the metadata
+    :raises DemonstrationError: naming ``source``, the field, its value and what was expected
+    """
+    if len(text) > MAX_METADATA_CHARS:
+        raise DemonstrationError(f"{source}: metadata is {len(text):,} characters, expected at most {MAX_METADATA_CHARS:,}")
+    try:
+        metadata = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DemonstrationError(f"{source}: metadata is not valid JSON ({error})") from None
+    except RecursionError:
+        raise DemonstrationError(f"{source}: metadata is nested too deeply to be episode metadata") from None
+    if not isinstance(metadata, dict):
+        raise DemonstrationError(f"{source}: metadata is a JSON {type(metadata).__name__}, expected an object")
+    for key in _FIELDS.keys() & metadata.keys():
+        value = metadata[key]
+        if value is None and key != "format":
+            continue
+        problem = _field_problem(key, value, length)
+        if problem is not None:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise DemonstrationError(f"{source}: metadata field {key!r} is {shown}: {problem}")
+    return metadata
+
+
+def _check_array_header(path: Path, archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse an array whose header claims more bytes than the file holds or than :data:`MAX_ARRAY_BYTES`."""
+    try:
+        info = archive.getinfo(f"{name}.npy")
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    except (KeyError, ValueError, zipfile.BadZipFile, EOFError, OSError) as error:
+        raise DemonstrationError(f"{path}: array {name!r} has no valid header ({type(error).__name__}: {error})") from None
+    claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if claimed > MAX_ARRAY_BYTES:
+        raise DemonstrationError(
+            f"{path}: array {name!r} claims shape {shape} of {dtype} ({claimed:,} bytes), more than the "
+            f"{MAX_ARRAY_BYTES:,} bytes a demonstration array may hold"
+        )
+    if claimed > info.file_size:
+        raise DemonstrationError(
+            f"{path}: array {name!r} claims shape {shape} of {dtype} ({claimed:,} bytes), but holds {info.file_size:,} bytes"
+        )
+
+
 # --------------------------------------------------------------------------- reading
 def _refused(path: Path) -> DemonstrationError:
     return DemonstrationError(
@@ -172,6 +273,7 @@ def _open_npz(path: Path) -> Any:
 def _read_arrays(path: Path, data: Any, names: Iterable[str]) -> dict[str, np.ndarray]:
     arrays = {}
     for name in names:
+        _check_array_header(path, data.zip, name)
         try:
             arrays[name] = data[name]
         except ValueError as error:
@@ -198,8 +300,12 @@ def make_trajectory(
     """
     arrays = (("obs", obs), ("acts", acts)) + ((("rews", rews),) if rews is not None else ())
     for name, array in arrays:
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-            raise DemonstrationError(f"{source}: {name} has dtype {array.dtype}, expected numbers")
+        numeric = np.issubdtype(array.dtype, np.number) and not np.issubdtype(array.dtype, np.complexfloating)
+        if not (numeric or array.dtype == np.bool_):
+            raise DemonstrationError(f"{source}: {name} has dtype {array.dtype}, expected real numbers")
+        if array.ndim == 0 or (name == "rews" and array.ndim != 1):
+            expected = "one per step" if name == "rews" else "one entry per step"
+            raise DemonstrationError(f"{source}: {name} has shape {array.shape}, expected {expected}")
         if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
             bad = np.argwhere(~np.isfinite(array))[0]
             raise DemonstrationError(f"{source}: {name} holds NaN or inf (first at index {tuple(int(i) for i in bad)})")
@@ -230,13 +336,16 @@ def read_episode(path: PathLike) -> Episode:
         if missing:
             raise DemonstrationError(f"{path}: not an sb3-behave episode file: missing {', '.join(missing)}")
         arrays = _read_arrays(path, data, _ARRAYS)
-    try:
-        metadata = json.loads(str(arrays["metadata"]))
-    except json.JSONDecodeError as error:
-        raise DemonstrationError(f"{path}: metadata is not valid JSON ({error})") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+    for name in ("terminal", "metadata"):
+        if arrays[name].shape != ():
+            raise DemonstrationError(f"{path}: {name} has shape {arrays[name].shape}, expected a single value")
+    if arrays["metadata"].dtype.kind != "U":
+        raise DemonstrationError(f"{path}: metadata has dtype {arrays['metadata'].dtype}, expected a JSON string")
+    acts = arrays["acts"]
+    metadata = parse_metadata(str(path), str(arrays["metadata"]), len(acts) if acts.ndim else None)
+    if metadata.get("format") != FORMAT:
         raise DemonstrationError(f"{path}: metadata does not describe an sb3-behave episode (format {FORMAT!r})")
-    trajectory = make_trajectory(str(path), arrays["obs"], arrays["acts"], arrays["rews"], bool(arrays["terminal"]))
+    trajectory = make_trajectory(str(path), arrays["obs"], acts, arrays["rews"], bool(arrays["terminal"]))
     return Episode(trajectory, metadata, str(path))
 
 

@@ -1,0 +1,180 @@
+"""Bad input: crafted episode files and metadata end in one DemonstrationError naming the file and the field."""
+
+import io
+import json
+import tracemalloc
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sb3_behave.cli import main
+from sb3_behave.demos import DemonstrationError, load_demonstrations, read_episode, record_demonstrations
+from sb3_behave.demos.storage import MAX_TEXT_CHARS
+
+ENV_ID = "sb3_behave/FlappyBird-v0"
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("good")
+    (path,) = record_demonstrations(ENV_ID, folder, 1, max_episode_steps=40, progress_bar=False)
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def write_npz(path, arrays, raw=None):
+    """An .npz archive of ``arrays``, plus ``raw`` members written byte for byte (crafted headers)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asanyarray(array), allow_pickle=False)
+            archive.writestr(f"{name}.npy", buffer.getvalue())
+        for name, content in (raw or {}).items():
+            archive.writestr(f"{name}.npy", content)
+    return path
+
+
+def crafted_header(shape, dtype="<f4"):
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + b"\0" * 64
+
+
+def with_metadata(good, **changes):
+    meta = json.loads(str(good["metadata"]))
+    meta.update(changes)
+    return {**good, "metadata": np.asarray(json.dumps(meta))}
+
+
+CASES = {
+    "score is a string": (
+        lambda g: with_metadata(g, score="lots"),
+        r"metadata field 'score' is 'lots': expected a finite number",
+    ),
+    "score is NaN": (lambda g: with_metadata(g, score=float("nan")), "field 'score' is nan: expected a finite number"),
+    "env_id is a number": (lambda g: with_metadata(g, env_id=7), "field 'env_id' is 7: expected a string"),
+    "a long player name": (
+        lambda g: with_metadata(g, player="x" * 1_000),
+        rf"field 'player' is 'xxx.*\.\.\.: 1,000 characters, expected at most {MAX_TEXT_CHARS}",
+    ),
+    "seed is true": (lambda g: with_metadata(g, seed=True), "field 'seed' is True: expected an integer"),
+    "a time limit of 0": (lambda g: with_metadata(g, max_episode_steps=0), "'max_episode_steps' is 0: expected a positive"),
+    "huge metadata": (
+        lambda g: {**g, "metadata": np.asarray(json.dumps({"format": "sb3-behave-episode", "notes": "x" * 10**6}))},
+        "metadata is 1,000,0.. characters, expected at most 65,536",
+    ),
+    "deeply nested metadata": (lambda g: {**g, "metadata": np.asarray("[" * 30_000 + "]" * 30_000)}, "nested too deeply"),
+    "metadata is a list": (lambda g: {**g, "metadata": np.asarray("[1, 2]")}, "metadata is a JSON list, expected an object"),
+    "metadata is a number array": (lambda g: {**g, "metadata": np.arange(3)}, r"metadata has shape \(3,\), expected a single"),
+    "0-d observations": (
+        lambda g: {**g, "obs": np.asarray(1.0, np.float32)},
+        r"obs has shape \(\), expected one entry per step",
+    ),
+    "3 terminal flags": (lambda g: {**g, "terminal": np.array([True, False, True])}, r"terminal has shape \(3,\)"),
+    "complex observations": (lambda g: {**g, "obs": g["obs"].astype(np.complex64)}, "obs has dtype complex64, expected real"),
+    "rewards of 2 columns": (lambda g: {**g, "rews": np.stack([g["rews"], g["rews"]], 1)}, r"rews has shape \(40, 2\)"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_crafted_files_give_one_error_naming_the_file_and_field(case, good, tmp_path, capsys):
+    make, message = CASES[case]
+    path = write_npz(tmp_path / "episode-bad.npz", make(good))
+    with pytest.raises(DemonstrationError, match=message) as info:
+        load_demonstrations(tmp_path, env=ENV_ID)
+    assert str(info.value).startswith(str(path))
+    assert main(["demos", "info", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "episode-bad.npz" in err and len(err) < 500  # one line, whatever the file holds
+
+
+@pytest.mark.parametrize("shape", [(10**12,), (10**6, 10**6), (2**40, 12)])
+def test_a_header_claiming_a_huge_array_is_refused_before_anything_is_allocated(shape, good, tmp_path):
+    arrays = {k: v for k, v in good.items() if k != "obs"}
+    path = write_npz(tmp_path / "episode-huge.npz", arrays, raw={"obs": crafted_header(shape)})
+    tracemalloc.start()
+    try:
+        with pytest.raises(DemonstrationError, match=r"array 'obs' claims shape .* bytes"):
+            read_episode(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20
+
+
+def test_a_header_claiming_more_than_the_file_holds_is_refused(good, tmp_path):
+    arrays = {k: v for k, v in good.items() if k != "obs"}
+    path = write_npz(tmp_path / "episode-short.npz", arrays, raw={"obs": crafted_header((1000, 12))})
+    with pytest.raises(DemonstrationError, match=r"claims shape \(1000, 12\) of float32 \(48,000 bytes\), but holds"):
+        read_episode(path)
+
+
+# Deterministic: the same examples every run, none remembered between runs.
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+field_names = st.sampled_from(
+    [
+        "format",
+        "env_id",
+        "env_kwargs",
+        "seed",
+        "score",
+        "return",
+        "length",
+        "terminated",
+        "player",
+        "skill",
+        "max_episode_steps",
+    ]
+)
+
+
+@FUZZ
+@given(changes=st.dictionaries(field_names, json_values, max_size=4))
+def test_any_metadata_is_read_or_refused_with_our_error(changes, good, tmp_path):
+    path = write_npz(tmp_path / "episode-fuzz.npz", with_metadata(good, **changes))
+    try:
+        load_demonstrations(path, env=ENV_ID)
+    except DemonstrationError as error:
+        assert str(error).startswith(str(path)) and "\n" not in str(error)
+
+
+arrays = st.sampled_from(["obs", "acts", "rews", "terminal", "metadata"])
+dtypes = st.sampled_from(["<f4", "<f8", "<i8", "|b1", "<c8", "<U3", "|u1", "|V4"])
+shapes = st.lists(st.integers(0, 5), max_size=3).map(tuple) | st.lists(st.integers(0, 2**40), min_size=1, max_size=3).map(
+    tuple
+)
+
+
+@FUZZ
+@given(name=arrays, dtype=dtypes, shape=shapes, payload=st.binary(max_size=64), drop=st.booleans())
+def test_any_array_header_is_read_or_refused_with_our_error_and_little_memory(
+    name, dtype, shape, payload, drop, good, tmp_path
+):
+    kept = {k: v for k, v in good.items() if k != name}
+    header = crafted_header(shape, dtype)[:-64] + payload
+    path = write_npz(tmp_path / "episode-fuzz.npz", kept, raw={} if drop else {name: header})
+    tracemalloc.start()
+    try:
+        try:
+            load_demonstrations(path, env=ENV_ID)
+        except DemonstrationError as error:
+            assert str(error).startswith(str(path)) and "\n" not in str(error)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20
