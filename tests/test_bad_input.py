@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import tracemalloc
 import zipfile
 
@@ -178,3 +179,90 @@ def test_any_array_header_is_read_or_refused_with_our_error_and_little_memory(
     finally:
         tracemalloc.stop()
     assert peak < 10 * 2**20
+
+
+# --------------------------------------------------------------------------- the command line
+# Each wrong invocation: exit status 2 and one line on stderr naming the culprit. None plays anything.
+BATTERY = {
+    "misspelt env kwarg": (
+        ["record-demos", "--env-kwargs", "obs_typ=lidar", "--out", "{tmp}/d"],
+        "has no env kwarg 'obs_typ'; it takes obs_type, reward_mode",
+    ),
+    "env kwarg of another env": (
+        ["play", "--env", "CartPole-v1", "--env-kwargs", "obs_type=lidar"],
+        "CartPole-v1 has no env kwarg",
+    ),
+    "unknown env id": (["record-demos", "--env", "NoSuchEnv-v0", "--out", "{tmp}/d"], "NoSuchEnv"),
+    "negative episodes": (
+        ["record-demos", "--episodes", "-5", "--out", "{tmp}/d"],
+        "--episodes: expected a whole number >= 1, got -5",
+    ),
+    "words for a number": (
+        ["record-demos", "--episodes", "ten", "--out", "{tmp}/d"],
+        "--episodes: expected a whole number >= 1, got 'ten'",
+    ),
+    "negative seed": (["record-demos", "--seed", "-3", "--out", "{tmp}/d"], "--seed: expected a whole number >= 0, got -3"),
+    "time limit 0": (
+        ["record-demos", "--max-episode-steps", "0", "--out", "{tmp}/d"],
+        "--max-episode-steps: expected a whole number >= 1",
+    ),
+    "epsilon 2": (["record-demos", "--epsilon", "2", "--out", "{tmp}/d"], r"--epsilon: expected a number in \[0, 1\], got 2"),
+    "speed 0": (["play", "--speed", "0"], r"--speed: expected a number in \(0, inf\], got 0"),
+    "span nan": (["landscape", "--demos", "x", "--span", "nan"], "--span: expected a number"),
+    "gamma 1.5": (["landscape", "--demos", "x", "--gamma", "1.5"], "--gamma: expected a number in"),
+    "grid 1": (["landscape", "--demos", "x", "--grid", "1"], "grid: expected at least 2 points per axis, got 1"),
+    "bench seconds -1": (["bench", "env", "--seconds", "-1"], "--seconds: expected a number"),
+    "out is a file": (["record-demos", "--out", "{tmp}/file"], "file: is a file, and episodes are written into a folder"),
+    "enjoy from nowhere": (
+        ["enjoy", "--algo", "ppo", "--env", "CartPole-v1", "-f", "{tmp}/nowhere", "--no-render"],
+        "nowhere/ppo folder",
+    ),
+    "no such demos": (["demos", "info", "{tmp}/nowhere"], "nowhere: no such file or folder"),
+}
+
+
+def exit_status(argv):
+    """What the ``sb3-behave`` command exits with (argparse's errors raise SystemExit)."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return exit_.code
+
+
+@pytest.mark.parametrize("case", BATTERY)
+def test_a_wrong_command_line_is_one_line_naming_the_culprit(case, tmp_path, capsys):
+    argv, message = BATTERY[case]
+    (tmp_path / "file").write_text("not a folder")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert exit_status([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert re.search(message, err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_record_demos_and_play_refuse_to_mix_envs_in_a_folder(tmp_path, capsys):
+    folder = tmp_path / "flappy"
+    assert main(["record-demos", "--episodes", "1", "--max-episode-steps", "20", "--out", str(folder)]) == 0
+    files = sorted(folder.iterdir())
+    capsys.readouterr()
+    cases = {
+        (
+            "record-demos",
+            "--env",
+            "CartPole-v1",
+            "--expert",
+            "random",
+        ): "holds episodes of sb3_behave/FlappyBird-v0, not of CartPole-v1",
+        ("record-demos", "--env-kwargs", "obs_type=lidar"): "other env kwargs (obs_type: unset there, 'lidar' here)",
+        ("play", "--env", "CartPole-v1"): "not of CartPole-v1",
+    }
+    for argv, message in cases.items():
+        flag = "--record" if argv[0] == "play" else "--out"
+        assert main([*argv, "--episodes", "1", flag, str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert sorted(folder.iterdir()) == files  # the folder is as it was
+    # the same env and kwargs, another time limit: added
+    assert main(["record-demos", "--episodes", "1", "--max-episode-steps", "30", "--out", str(folder)]) == 0
+    assert len(list(folder.iterdir())) == 2

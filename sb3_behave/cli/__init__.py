@@ -13,6 +13,7 @@ import sys
 from typing import Sequence
 
 from sb3_behave.cli import bench, demos, landscape, play, quickstart, record_demos, zoo
+from sb3_behave.cli.common import Parser
 
 #: The modules that add a command (or a group of them), in the order ``--help`` lists them.
 COMMAND_MODULES = (quickstart, play, record_demos, demos, landscape, zoo, bench)
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     from sb3_behave import __version__
     from sb3_behave.stack import describe
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sb3-behave",
         description="sb3-behave: learn behaviours from demonstrations and from rewards with Stable-Baselines3.",
         epilog="Run `sb3-behave COMMAND --help` for the options of a command.",

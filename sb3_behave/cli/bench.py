@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sb3_behave.cli.common import print_and_write
+from sb3_behave.cli.common import COUNT, POSITIVE, print_and_write, whole
 
 
 def _progress(label: str) -> None:
@@ -32,9 +32,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     env.add_argument(
         "--obs", nargs="+", choices=("features", "lidar"), default=["features", "lidar"], help="observation kinds"
     )
-    env.add_argument("--n-envs", type=int, default=1024, help="games in the VecEnv (default: %(default)s)")
-    env.add_argument("--seconds", type=float, default=2.0, help="length of one timed run (default: %(default)s)")
-    env.add_argument("--repeats", type=int, default=3, help="timed runs per figure, median kept (default: %(default)s)")
+    env.add_argument("--n-envs", type=COUNT, default=1024, help="games in the VecEnv (default: %(default)s)")
+    env.add_argument("--seconds", type=POSITIVE, default=2.0, help="length of one timed run (default: %(default)s)")
+    env.add_argument("--repeats", type=COUNT, default=3, help="timed runs per figure, median kept (default: %(default)s)")
     env.add_argument("--markdown-out", type=Path, default=None, help="also write the table to this file")
     env.set_defaults(func=run_env)
     landscape = benchmarks.add_parser(
@@ -49,7 +49,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     landscape.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
     landscape.add_argument("--grid", type=int, default=41, help="points per axis (default: %(default)s)")
-    landscape.add_argument("--transitions", type=int, default=10_000, help="demonstration transitions (default: %(default)s)")
+    landscape.add_argument(
+        "--transitions", type=COUNT, default=10_000, help="demonstration transitions (default: %(default)s)"
+    )
     landscape.add_argument(
         "--directions",
         nargs="+",
@@ -58,13 +60,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="slices to time: filter (every weight matrix moves), weights (two scalars of the last layer)",
     )
     landscape.add_argument(
-        "--loop-points", type=int, default=64, help="grid points the loops evaluate, extrapolated (default: %(default)s)"
+        "--loop-points", type=COUNT, default=64, help="grid points the loops evaluate, extrapolated (default: %(default)s)"
     )
     landscape.add_argument(
-        "--repeats", type=int, default=3, help="interleaved timing rounds, medians kept (default: %(default)s)"
+        "--repeats", type=COUNT, default=3, help="interleaved timing rounds, medians kept (default: %(default)s)"
     )
     landscape.add_argument(
-        "--vmap-grid", type=int, default=11, help="points per axis for timing the vmap path, 0 to skip (default: %(default)s)"
+        "--vmap-grid",
+        type=whole(0),
+        default=11,
+        help="points per axis for timing the vmap path, 0 to skip (default: %(default)s)",
     )
     landscape.add_argument("--markdown-out", type=Path, default=None, help="also write the table to this file")
     landscape.set_defaults(func=run_landscape)

@@ -4,8 +4,60 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, NoReturn, Sequence
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line naming the flag and what it expects (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def whole(minimum: int = 1) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"
+    return parse
+
+
+def real(low: float | None = None, high: float | None = None, open_low: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in ``[low, high]`` (``(low, high]`` with ``open_low``)."""
+    bounds = f"{'(' if open_low else '['}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number in {bounds}, got {text!r}") from None
+        too_low = low is not None and (value <= low if open_low else value < low)
+        if not math.isfinite(value) or too_low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected a number in {bounds}, got {text}")
+        return value
+
+    parse.__name__ = f"number in {bounds}"
+    return parse
+
+
+#: A seed: numpy takes whole numbers >= 0.
+SEED = whole(0)
+#: A count of episodes, steps, points...
+COUNT = whole(1)
+#: A probability.
+PROBABILITY = real(0.0, 1.0)
+#: A positive number (a speed, a span, a duration).
+POSITIVE = real(0.0, open_low=True)
 
 
 def add_env_arguments(parser: argparse.ArgumentParser, time_limit: bool = True) -> None:
@@ -13,7 +65,7 @@ def add_env_arguments(parser: argparse.ArgumentParser, time_limit: bool = True) 
     parser.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
     parser.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
     if time_limit:
-        parser.add_argument("--max-episode-steps", type=int, default=None, help="override the env's time limit")
+        parser.add_argument("--max-episode-steps", type=COUNT, default=None, help="override the env's time limit")
 
 
 def parse_env_kwargs(pairs: Sequence[str] | None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sb3_behave.cli.common import add_env_arguments, parse_env_kwargs
+from sb3_behave.cli.common import COUNT, POSITIVE, PROBABILITY, SEED, add_env_arguments, parse_env_kwargs
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "or the IL and RL gradients at theta0 (default: %(default)s)",
     )
     parser.add_argument("--grid", type=int, default=41, help="points per axis (default: %(default)s)")
-    parser.add_argument("--span", type=float, default=1.0, help="the grid covers [-span, span] (default: %(default)s)")
+    parser.add_argument("--span", type=POSITIVE, default=1.0, help="the grid covers [-span, span] (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("reports/landscape"), help="output folder (default: %(default)s)")
     parser.add_argument(
         "--policy", default="fresh", help="'fresh' (a random init of --algo's MlpPolicy), a model .zip or an RL Zoo run folder"
@@ -43,11 +43,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--algo", default=None, help="algorithm of the policy: ppo, a2c, trpo (default: ppo; inferred for a zoo folder)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the fresh policy and the random directions")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the fresh policy and the random directions")
     parser.add_argument(
         "--il-loss", choices=("ce", "mse", "nll"), default=None, help="IL loss (default: ce for Discrete, nll for Box)"
     )
-    parser.add_argument("--gamma", type=float, default=0.99, help="discount of the reward-to-go (default: %(default)s)")
+    parser.add_argument("--gamma", type=PROBABILITY, default=0.99, help="discount of the reward-to-go (default: %(default)s)")
     parser.add_argument(
         "--baseline",
         choices=("none", "mean", "time"),
@@ -69,7 +69,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--method", choices=("auto", "mlp", "vmap"), default="auto", help="grid evaluation (default: %(default)s)"
     )
-    parser.add_argument("--chunk-size", type=int, default=None, help="grid points per batch (default: automatic)")
+    parser.add_argument("--chunk-size", type=COUNT, default=None, help="grid points per batch (default: automatic)")
     parser.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)

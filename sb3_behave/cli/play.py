@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sb3_behave.cli.common import add_env_arguments, parse_env_kwargs
+from sb3_behave.cli.common import COUNT, POSITIVE, SEED, add_env_arguments, parse_env_kwargs
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -22,9 +22,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--record", type=Path, default=None, help="demonstration folder to add your episodes to")
     parser.add_argument("--player", default=None, help="your name, saved with each episode (default: login name)")
     parser.add_argument("--skill", default=None, help="a skill label saved with each episode (poor, medium, strong...)")
-    parser.add_argument("--episodes", type=int, default=None, help="stop after this many episodes (default: until ESC)")
-    parser.add_argument("--speed", type=float, default=1.0, help="game speed: 0.5 plays at half speed (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the first episode (default: random)")
+    parser.add_argument("--episodes", type=COUNT, default=None, help="stop after this many episodes (default: until ESC)")
+    parser.add_argument(
+        "--speed", type=POSITIVE, default=1.0, help="game speed: 0.5 plays at half speed (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=SEED, default=None, help="seed of the first episode (default: random)")
     parser.add_argument("--keys", default=None, help="key map for other Discrete envs, e.g. 'left=0,right=1,default=0'")
     parser.set_defaults(func=run)
 

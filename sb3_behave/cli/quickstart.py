@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sb3_behave.cli.common import COUNT, SEED, whole
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
@@ -19,16 +21,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="output folder (default: %(default)s)")
     parser.add_argument(
-        "--episodes", type=int, default=5, help="expert episodes, and episodes per demonstration set (default: %(default)s)"
+        "--episodes", type=COUNT, default=5, help="expert episodes, and episodes per demonstration set (default: %(default)s)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of everything (default: %(default)s)")
-    parser.add_argument("--max-steps", type=int, default=10_000, help="frames per episode at most (default: %(default)s)")
-    parser.add_argument("--bc-epochs", type=int, default=20, help="epochs of BC in the warm start (default: %(default)s)")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of everything (default: %(default)s)")
+    parser.add_argument("--max-steps", type=COUNT, default=10_000, help="frames per episode at most (default: %(default)s)")
+    parser.add_argument("--bc-epochs", type=COUNT, default=20, help="epochs of BC in the warm start (default: %(default)s)")
     parser.add_argument(
-        "--fine-tune-steps", type=int, default=100_000, help="PPO env steps after the warm start (default: %(default)s)"
+        "--fine-tune-steps", type=whole(0), default=100_000, help="PPO env steps after the warm start (default: %(default)s)"
     )
     parser.add_argument(
-        "--landscape-grid", type=int, default=41, help="points per axis of the landscapes (default: %(default)s)"
+        "--landscape-grid", type=whole(2), default=41, help="points per axis of the landscapes (default: %(default)s)"
     )
     parser.set_defaults(func=run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sb3_behave.cli.common import add_env_arguments, parse_env_kwargs, print_stats
+from sb3_behave.cli.common import COUNT, PROBABILITY, SEED, add_env_arguments, parse_env_kwargs, print_stats
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -26,12 +26,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--algo", default=None, help="algorithm of a model .zip (default ppo) or zoo folder (default: inferred)"
     )
-    parser.add_argument("--episodes", type=int, default=10, help="episodes to record (default: %(default)s)")
+    parser.add_argument("--episodes", type=COUNT, default=10, help="episodes to record (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=True, help="demonstration folder (episodes are added)")
-    parser.add_argument("--epsilon", type=float, default=None, help="probability of a random action at each step")
+    parser.add_argument("--epsilon", type=PROBABILITY, default=None, help="probability of a random action at each step")
     parser.add_argument("--skill", choices=tuple(SKILL_PRESETS), default=None, help="Flappy Bird demonstrator preset")
     parser.add_argument("--player", default=None, help="name saved as the player (default: a description of the expert)")
-    parser.add_argument("--seed", type=int, default=0, help="episode k is reset with seed + k (default: %(default)s)")
+    parser.add_argument("--seed", type=SEED, default=0, help="episode k is reset with seed + k (default: %(default)s)")
     parser.set_defaults(func=run)
 
 

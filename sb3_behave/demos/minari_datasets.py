@@ -178,7 +178,7 @@ def _jpeg_encoded_by_minari_0_5_3(obs: np.ndarray) -> bool:
 
 def _dataset_env(episodes: Sequence[Episode], env: str | None) -> gym.Env:
     """The env the episodes were recorded in, made from ``env`` or from their metadata."""
-    import gymnasium as gym
+    from sb3_behave.registration import make_env
 
     recorded = next((e.metadata for e in episodes if e.metadata.get("env_id")), {})
     env_id = env or recorded.get("env_id")
@@ -188,7 +188,7 @@ def _dataset_env(episodes: Sequence[Episode], env: str | None) -> gym.Env:
     kwargs = (recorded.get("env_kwargs") or {}) if same else {}
     max_steps = recorded.get("max_episode_steps") if same else None
     try:
-        return gym.make(env_id, **({"max_episode_steps": max_steps} if max_steps else {}), **kwargs)
+        return make_env(env_id, kwargs, max_steps)
     except Exception as error:
         raise DemonstrationError(f"cannot make env {env_id!r} with {kwargs!r} for the dataset: {error}") from None
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from sb3_behave.demos.recorder import RecordDemonstrations
 from sb3_behave.demos.storage import PathLike
-from sb3_behave.registration import FLAPPY_BIRD_ID
+from sb3_behave.registration import FLAPPY_BIRD_ID, make_env
 
 HUD_HEIGHT = 44
 
@@ -123,8 +123,7 @@ def play(
 
     if speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
-    extra = {"max_episode_steps": max_episode_steps} if max_episode_steps else {}
-    env: gym.Env = gym.make(env_id, render_mode="rgb_array", **(env_kwargs or {}), **extra)
+    env: gym.Env = make_env(env_id, env_kwargs, max_episode_steps, render_mode="rgb_array")
     key_map = key_map_for(env, keys)
     player = player or getpass.getuser()
     if record is not None:

@@ -12,6 +12,7 @@ from imitation.data.types import TrajectoryWithRew
 from sb3_behave.agents import SKILL_PRESETS, Policy, is_flappy, make_policy
 from sb3_behave.demos.recorder import RecordDemonstrations
 from sb3_behave.demos.storage import PathLike
+from sb3_behave.registration import make_env
 
 
 def play_episodes(
@@ -107,7 +108,9 @@ def record_demonstrations(
     :param progress_bar: show a progress bar
     :return: the files written
     """
-    env = gym.make(env_id, **(env_kwargs or {}), **({"max_episode_steps": max_episode_steps} if max_episode_steps else {}))
+    if episodes < 1:
+        raise ValueError(f"episodes must be at least 1, got {episodes}")
+    env = make_env(env_id, env_kwargs, max_episode_steps)
     if skill is not None and is_flappy(env):
         if skill not in SKILL_PRESETS:
             raise ValueError(f"unknown skill {skill!r}: expected one of {', '.join(SKILL_PRESETS)}")

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 from imitation.data.types import TrajectoryWithRew
 
-from sb3_behave.demos.storage import PathLike, episode_metadata, write_episode
+from sb3_behave.demos.storage import PathLike, check_folder_accepts, episode_metadata, write_episode
 
 
 class RecordDemonstrations(gym.Wrapper):
@@ -22,7 +22,8 @@ class RecordDemonstrations(gym.Wrapper):
     in progress is lost.
 
     :param env: the env to record (its ``spec`` gives the env id and kwargs saved with each episode)
-    :param folder: the demonstration folder (created if needed)
+    :param folder: the demonstration folder (created if needed); one that already holds episodes of
+        another env id or other env kwargs is refused
     :param player: who plays: a person's name or a policy's description
     :param skill: a skill label such as ``"poor"``, ``"medium"`` or ``"strong"``
     :param save_incomplete: also save an episode cut short by ``reset()`` or ``close()`` (as not
@@ -40,6 +41,7 @@ class RecordDemonstrations(gym.Wrapper):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(env)
+        check_folder_accepts(folder, env)
         self.folder = Path(folder)
         self.player = player
         self.skill = skill

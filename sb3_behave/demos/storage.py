@@ -133,6 +133,42 @@ def write_episode(folder: PathLike, trajectory: TrajectoryWithRew, metadata: dic
     return final
 
 
+def check_folder_accepts(folder: PathLike, env: gym.Env) -> None:
+    """Check, before anything is played, that episodes of ``env`` may be added to ``folder``.
+
+    :param folder: a demonstration folder (it may not exist yet)
+    :param env: the env whose episodes will be written
+    :raises DemonstrationError: ``folder`` is a file or cannot be written to, or holds episodes of
+        another env id or other env kwargs (a folder of mixed envs no longer loads)
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise DemonstrationError(f"{folder}: is a file, and episodes are written into a folder: choose a folder")
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise DemonstrationError(f"{folder}: cannot write into this folder (permission denied)")
+    existing = sorted(folder.glob(EPISODE_PATTERN)) if folder.is_dir() else []
+    if not existing:
+        return
+    recorded = read_episode(existing[0]).metadata
+    spec = env.spec
+    env_id = spec.id if spec is not None else type(env.unwrapped).__name__
+    kwargs = env_kwargs(spec)
+    if recorded.get("env_id") != env_id:
+        raise DemonstrationError(
+            f"{folder}: holds episodes of {recorded.get('env_id')}, not of {env_id}: record into another folder"
+        )
+    old = recorded.get("env_kwargs") or {}
+    differing = sorted(k for k in set(old) | set(kwargs) if old.get(k) != kwargs.get(k))
+    if differing:
+        def shown(values: dict[str, Any], key: str) -> str:
+            return repr(values[key]) if key in values else "unset"
+
+        what = "; ".join(f"{k}: {shown(old, k)} there, {shown(kwargs, k)} here" for k in differing)
+        raise DemonstrationError(
+            f"{folder}: holds episodes of {env_id} with other env kwargs ({what}): record into another folder"
+        )
+
+
 def save_demonstrations(trajectories: Sequence[TrajectoryWithRew], path: PathLike) -> Path:
     """Save trajectories in the ``imitation`` library's own format (``imitation.data.serialize``).
 

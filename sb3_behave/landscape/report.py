@@ -323,13 +323,14 @@ def landscape_report(
     from sb3_behave import __version__
     from sb3_behave.landscape.actor import load_policy
     from sb3_behave.landscape.plot import save_figure
+    from sb3_behave.registration import make_env
 
     config = config or LandscapeConfig()
     config.check()
     if not demo_paths:
         raise ValueError("--demos: give at least one demonstration folder")
     try:
-        env = gym.make(env_id, **(env_kwargs or {}))
+        env = make_env(env_id, env_kwargs)
     except gym.error.Error as error:
         raise ValueError(f"--env {env_id!r}: cannot make it ({error})") from None
     names = _set_names([Path(p) for p in demo_paths])

@@ -81,6 +81,11 @@ def _run(prog: str, entry: Callable[[], None], argv: Sequence[str], agent: str) 
         entry()
     except SystemExit as exit_:
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+    except AssertionError as error:  # the zoo checks its inputs with asserts ("The logs/ppo folder was not found")
+        if os.environ.get("SB3_BEHAVE_DEBUG") or not str(error):
+            raise
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
     except Exception as error:
         if os.environ.get("SB3_BEHAVE_DEBUG"):
             raise
