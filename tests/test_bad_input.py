@@ -266,3 +266,58 @@ def test_record_demos_and_play_refuse_to_mix_envs_in_a_folder(tmp_path, capsys):
     # the same env and kwargs, another time limit: added
     assert main(["record-demos", "--episodes", "1", "--max-episode-steps", "30", "--out", str(folder)]) == 0
     assert len(list(folder.iterdir())) == 2
+
+
+CONFIGS = {
+    "misspelt for bc": (
+        "bc",
+        "learning_rat: 0.001",
+        r"unknown hyperparameter 'learning_rat' for bc \(did you mean 'learning_rate'\?\)",
+    ),
+    "misspelt for valuedice": ("valuedice", "batch_sise: 64", "unknown hyperparameter 'batch_sise' for valuedice"),
+    "misspelt for ppo": ("ppo", "n_step: 64", r"unknown hyperparameter 'n_step' for ppo \(did you mean 'n_steps'\?\)"),
+    "a word for a rate": ("bc", "learning_rate: fast", "learning_rate is 'fast': expected a number, or 'lin_<number>'"),
+    "a number as text": ("ppo", "batch_size: '64'", "batch_size is '64': expected a number like 64 .*drop the quotes"),
+    "1e-3 read as text": (
+        "ppo",
+        "ent_coef: 1e-3",
+        r"ent_coef is '1e-3': expected a number like 0.0 \(YAML reads 1e-3 as text",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CONFIGS)
+def test_a_wrong_zoo_config_is_one_line_naming_file_entry_and_key(case, tmp_path, capsys):
+    algo, line, message = CONFIGS[case]
+    conf = tmp_path / f"{algo}.yml"
+    conf.write_text(f"CartPole-v1:\n  n_timesteps: 100\n  policy: MlpPolicy\n  {line}\n")
+    argv = ["train", "--algo", algo, "--env", "CartPole-v1", "-conf", str(conf), "-f", str(tmp_path / "logs")]
+    assert exit_status(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"sb3-behave: error: {conf}: CartPole-v1: ") and re.search(message, err), (
+        err
+    )
+    assert not (tmp_path / "logs").exists()
+
+
+def test_a_broken_or_missing_zoo_config(tmp_path, capsys):
+    conf = tmp_path / "broken.yml"
+    conf.write_text("CartPole-v1:\n  n_timesteps: [1\n")
+    assert exit_status(["train", "--algo", "ppo", "--env", "CartPole-v1", "-conf", str(conf)]) == 2
+    assert f"{conf}: not valid YAML (line 3)" in capsys.readouterr().err
+    assert exit_status(["train", "--algo", "ppo", "--env", "CartPole-v1", "-conf", str(tmp_path / "none.yml")]) == 2
+    assert "none.yml: no such file" in capsys.readouterr().err
+
+
+def test_every_shipped_config_passes_the_check():
+    from pathlib import Path
+
+    import yaml
+
+    from sb3_behave.zoo.config import check_config_entry
+    from sb3_behave.zoo.registry import register_algorithms
+
+    register_algorithms()
+    for conf in sorted((Path(__file__).parent.parent / "zoo_configs").glob("*.yml")):
+        for env_id in yaml.safe_load(conf.read_text()):
+            check_config_entry(conf, conf.stem.split("_")[0], env_id)

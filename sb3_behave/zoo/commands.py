@@ -113,8 +113,18 @@ def train(argv: Sequence[str]) -> int:
     algo = _option(argv, "--algo") or "ppo"
     from sb3_behave.agents import ALGORITHMS
 
-    if algo in ALGORITHMS and _option(argv, "-conf", "--conf-file") is None and "-h" not in argv and "--help" not in argv:
+    conf = _option(argv, "-conf", "--conf-file")
+    asks_help = "-h" in argv or "--help" in argv
+    if algo in ALGORITHMS and conf is None and not asks_help:
         raise ValueError(f"--algo {algo}: the zoo has no built-in hyperparameters for it: pass -conf zoo_configs/{algo}.yml")
+    if conf is not None and not asks_help and not conf.endswith(".py"):  # a .py file holds a dict the zoo imports
+        from sb3_behave.zoo.config import check_config_entry
+        from sb3_behave.zoo.registry import register_algorithms
+
+        if algo in ALGORITHMS:
+            require_imitation()
+        register_algorithms()
+        check_config_entry(conf, algo, _option(argv, "--env") or "CartPole-v1")
     return _run("sb3-behave train", zoo_train, argv, _option(argv, "-i", "--trained-agent") or "the trained agent (-i)")
 
 
