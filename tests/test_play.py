@@ -25,7 +25,8 @@ def test_a_person_plays_flappy_bird_and_bc_can_train_on_it(tmp_path, capsys):
     pressed = []
 
     def keyboard(frame, env):
-        flap = int(expert.act(env.unwrapped.features()))
+        # SPACE starts each episode (and flaps); then the expert decides
+        flap = 1 if env.steps == 0 else int(expert.act(env.unwrapped.features()))
         if flap:
             press(pygame.K_SPACE)
         pressed.append(flap)
@@ -67,12 +68,27 @@ def test_a_person_plays_flappy_bird_and_bc_can_train_on_it(tmp_path, capsys):
 
 def test_escape_quits_and_drops_the_episode_in_progress(tmp_path, capsys):
     def keyboard(frame, env):
-        if frame == 30:
+        if frame == 10:  # the game waits for the first key: 10 frames without a step
+            press(pygame.K_SPACE)
+        if frame == 40:
             press(pygame.K_ESCAPE)
 
     assert play(ENV_ID, record=tmp_path / "d", speed=100.0, seed=0, on_frame=keyboard) == []
     assert "the episode in progress (30 frames) was not saved" in capsys.readouterr().out
     assert not (tmp_path / "d").exists() or not list((tmp_path / "d").iterdir())
+
+
+def test_each_episode_waits_for_the_first_key_and_escape_before_it_records_nothing(tmp_path, capsys):
+    started = []
+
+    def keyboard(frame, env):
+        started.append(env.steps)
+        if frame == 200:
+            press(pygame.K_ESCAPE)
+
+    assert play(ENV_ID, record=tmp_path / "d", speed=100.0, seed=0, on_frame=keyboard) == []
+    assert set(started) == {0} and len(started) == 201  # 200 frames shown, not one step taken
+    assert "not saved" not in capsys.readouterr().out and not (tmp_path / "d").exists()
 
 
 def test_cartpole_with_the_arrow_keys(tmp_path):

@@ -15,7 +15,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description=(
             "Play an env in a pygame window and record every finished episode. Flappy Bird: SPACE or UP "
             "to flap. CartPole-v1, MountainCar-v0, Acrobot-v1, LunarLander (v3; v2 on gymnasium 0.29): the arrow "
-            "keys. P pauses, ESC quits (the episode in progress is then not saved)."
+            "keys. Each episode starts at your first key. P pauses, ESC quits (the episode in progress is then not saved)."
         ),
     )
     add_env_arguments(parser)

@@ -103,7 +103,9 @@ def play(
 ) -> list[dict[str, Any]]:
     """Play an env with the keyboard in a pygame window, recording every finished episode.
 
-    P pauses, ESC (or closing the window) quits; an episode cut short by quitting is not saved.
+    Each episode waits for the player's first key ("press SPACE to start"), which is also its first
+    action. P pauses, ESC (or closing the window) quits; an episode cut short by quitting is not
+    saved, and quitting before the first key records nothing.
 
     :param env_id: the env (Flappy Bird, CartPole-v1, ... or any Discrete env with ``keys``)
     :param record: demonstration folder; ``None`` plays without recording
@@ -134,12 +136,14 @@ def play(
     fps = float(env.metadata.get("render_fps") or 30) * speed
     env.reset(seed=seed)
     frame = env.render()
+    pygame.display.set_caption(f"sb3-behave play: {env_id}")  # before the window opens, so it opens with it
     window = pygame.display.set_mode((frame.shape[1], frame.shape[0] + HUD_HEIGHT))
-    pygame.display.set_caption(f"sb3-behave play: {env_id}")
     font = pygame.font.Font(None, 22)
     clock = pygame.time.Clock()
     summaries: list[dict[str, Any]] = []
     episode, frame_index, steps, total, paused, quitting = 0, 0, 0, 0.0, False, False
+    waiting = True  # each episode starts at the player's first key, not when the window opens
+    start_keys = "/".join(k.upper() for k in [*key_map.press, *key_map.hold])
     held: list[int] = []
     pending: int | None = None
     last = key_map.default if key_map.default is not None else 0
@@ -152,15 +156,16 @@ def play(
             elif event.type == pygame.KEYDOWN and event.key == pygame.K_p:
                 paused = not paused
             elif event.type == pygame.KEYDOWN and event.key in press:
-                pending = press[event.key]
+                pending, waiting = press[event.key], False
             elif event.type == pygame.KEYDOWN and event.key in hold:
                 held.append(event.key)
+                waiting = False
             elif event.type == pygame.KEYUP and event.key in held:
                 held.remove(event.key)
         if quitting:
             break
         frame_index += 1
-        if not paused:
+        if not paused and not waiting:
             if pending is not None:
                 action = pending
             elif held:
@@ -190,7 +195,9 @@ def play(
                     break
                 env.reset(seed=None if seed is None else seed + episode)
                 frame = env.render()
-        _draw(window, font, frame, episode, info_score(env), total, player, key_map.help, paused)
+                waiting, pending, held = True, None, []
+        hint = f"press {start_keys} to start   ESC quit" if waiting else None
+        _draw(window, font, frame, episode, info_score(env), total, player, key_map.help, paused, hint)
         clock.tick(fps)
     if quitting and steps > 0:
         print(f"quit: the episode in progress ({steps} frames) was not saved", flush=True)
@@ -224,6 +231,7 @@ def _draw(
     player: str,
     help_text: str,
     paused: bool,
+    hint: str | None = None,
 ) -> None:
     import pygame
 
@@ -235,6 +243,8 @@ def _draw(
         f"episode {episode + 1}   " + (f"score {score}   " if score is not None else "") + f"return {total:.1f}   {player}"
     )
     window.blit(font.render(status, True, (240, 240, 240)), (6, top))
-    hint = "PAUSED - P to resume" if paused else f"{help_text}   P pause   ESC quit"
-    window.blit(font.render(hint, True, (250, 210, 80) if paused else (170, 170, 170)), (6, top + 20))
+    highlight = paused or hint is not None
+    if hint is None:
+        hint = "PAUSED - P to resume" if paused else f"{help_text}   P pause   ESC quit"
+    window.blit(font.render(hint, True, (250, 210, 80) if highlight else (170, 170, 170)), (6, top + 20))
     pygame.display.flip()

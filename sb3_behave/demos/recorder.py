@@ -54,6 +54,11 @@ class RecordDemonstrations(gym.Wrapper):
         self._seed: int | None = None
         self._last_info: dict[str, Any] = {}
 
+    @property
+    def steps(self) -> int:
+        """Steps of the episode in progress (0 right after ``reset()``)."""
+        return len(self._acts)
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         if self._acts and self.save_incomplete:
             self._save(terminated=False, truncated=False, interrupted=True)
