@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
 
 from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, require_imitation
 
@@ -65,6 +68,78 @@ def _is_network_error(error: BaseException) -> bool:
     module = type(error).__module__ or ""
     from_network_library = module.split(".")[0] in {"requests", "urllib3", "huggingface_hub"}
     return from_network_library or isinstance(error, (ConnectionError, TimeoutError))
+
+
+class _ScoreReport:
+    """Prints the score of each finished episode of a VecEnv whose infos carry one (Flappy Bird's pipes),
+    and at ``close()`` a summary that includes the episodes cut short by the step budget."""
+
+    def __init__(self, label: str = "pipes") -> None:
+        self.label = label
+        self.finished: list[float] = []
+        self.in_progress: dict[int, tuple[float, int]] = {}
+
+    def wrap(self, venv: Any) -> Any:
+        from stable_baselines3.common.vec_env import VecEnvWrapper
+
+        report = self
+
+        class ReportScores(VecEnvWrapper):
+            def reset(self) -> Any:
+                return self.venv.reset()
+
+            def step_wait(self) -> Any:
+                obs, rewards, dones, infos = self.venv.step_wait()
+                for i, (done, info) in enumerate(zip(dones, infos)):
+                    if "score" in info:
+                        report.step(i, bool(done), float(info["score"]))
+                return obs, rewards, dones, infos
+
+            def close(self) -> None:
+                report.summary()
+                self.venv.close()
+
+        return ReportScores(venv)
+
+    def step(self, index: int, done: bool, score: float) -> None:
+        frames = self.in_progress.get(index, (0.0, 0))[1] + 1
+        if done:
+            self.finished.append(score)
+            self.in_progress.pop(index, None)
+            print(f"episode {len(self.finished)}: {score:g} {self.label} in {frames} frames", flush=True)
+        else:
+            self.in_progress[index] = (score, frames)
+
+    def summary(self) -> None:
+        if not self.finished and not self.in_progress:
+            return
+        parts = []
+        if self.finished:
+            scores = np.asarray(self.finished)
+            stats = f"mean {scores.mean():.1f}, min {scores.min():g}, max {scores.max():g}"
+            parts.append(f"{len(scores)} episode(s) finished: {self.label} {stats}")
+        for score, frames in self.in_progress.values():
+            parts.append(f"one cut short by the step budget at {score:g} {self.label} after {frames} frames")
+        print("; ".join(parts), flush=True)
+        self.finished, self.in_progress = [], {}
+
+
+@contextmanager
+def _reporting_scores() -> Iterator[None]:
+    """While a zoo script runs, the envs it makes report their scores (see :class:`_ScoreReport`)."""
+    import rl_zoo3.enjoy
+    import rl_zoo3.utils
+
+    original = rl_zoo3.utils.create_test_env
+
+    def create_test_env(*args: Any, **kwargs: Any) -> Any:
+        return _ScoreReport().wrap(original(*args, **kwargs))
+
+    rl_zoo3.utils.create_test_env = rl_zoo3.enjoy.create_test_env = create_test_env
+    try:
+        yield
+    finally:
+        rl_zoo3.utils.create_test_env = rl_zoo3.enjoy.create_test_env = original
 
 
 def _run(prog: str, entry: Callable[[], None], argv: Sequence[str], agent: str) -> int:
@@ -133,7 +208,8 @@ def enjoy(argv: Sequence[str]) -> int:
     from rl_zoo3.enjoy import enjoy as zoo_enjoy
 
     argv = with_default_folder(argv)
-    return _run("sb3-behave enjoy", zoo_enjoy, argv, _agent_label(argv))
+    with _reporting_scores():
+        return _run("sb3-behave enjoy", zoo_enjoy, argv, _agent_label(argv))
 
 
 def record_video(argv: Sequence[str]) -> int:
@@ -149,4 +225,10 @@ def record_video(argv: Sequence[str]) -> int:
         runpy.run_module("rl_zoo3.record_video", run_name="__main__")
 
     argv = with_default_folder(argv)
-    return _run("sb3-behave record-video", zoo_record_video, argv, _agent_label(argv))
+    folder = _option(argv, "-f", "--folder")
+    if folder is not None and Path(folder) == PRETRAINED_FOLDER and _option(argv, "-o", "--output-folder") is None:
+        # The zoo writes next to the agent by default: never into the installed package.
+        argv += ["-o", "videos"]
+        print(f"videos go to {Path('videos').resolve()} (-o to choose another folder)", flush=True)
+    with _reporting_scores():
+        return _run("sb3-behave record-video", zoo_record_video, argv, _agent_label(argv))
