@@ -305,6 +305,19 @@ def read_tensorboard(folder):
     return tags
 
 
+def tensorboard_scalars(folder):
+    """``{tag: {step: value}}`` of every scalar in the event files under ``folder``."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    scalars = {}
+    for file in Path(folder).rglob("events.out.tfevents.*"):
+        events = EventAccumulator(str(file), size_guidance={"scalars": 0})
+        events.Reload()
+        for tag in events.Tags()["scalars"]:
+            scalars.setdefault(tag, {}).update({e.step: e.value for e in events.Scalars(tag)})
+    return scalars
+
+
 def test_command_writes_figures_json_and_tensorboard(demo_folders, tmp_path, capsys):
     out = tmp_path / "report"
     argv = [
@@ -332,8 +345,12 @@ def test_command_writes_figures_json_and_tensorboard(demo_folders, tmp_path, cap
     assert poor["metrics"]["pearson"] < -0.5 < 0.5 < strong["metrics"]["pearson"]  # the founding experiment, in small
     assert set(poor["metrics"]) == {"pearson", "spearman", "il_argmin", "rl_argmin", "minima_distance", "gradient_cosine"}
     tags = read_tensorboard(out / "tensorboard")
-    assert {"landscape/poor/pearson", "landscape/strong/gradient_cosine"} <= tags["scalars"]
     assert {"landscape/poor", "landscape/strong"} <= tags["images"]
+    scalars = tensorboard_scalars(out / "tensorboard")  # the JSON's metrics, as float32, at step 0
+    for name in ("poor", "strong"):
+        for key in ("pearson", "spearman", "minima_distance", "gradient_cosine"):
+            expected = data["sets"][name]["metrics"][key]
+            assert scalars[f"landscape/{name}/{key}"] == {0: pytest.approx(expected, rel=1e-6)}, (name, key)
 
 
 def test_command_errors_name_the_culprit(demo_folders, tmp_path, capsys):
@@ -401,18 +418,55 @@ def test_bench_landscape_prints_its_table(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- the callback
+def sb3_gradient_cosine(policy, trajectory, gamma):
+    """Cosine of the IL (cross-entropy) and REINFORCE gradients over the actor, from SB3's own log-likelihood."""
+    returns, to_go = np.zeros(len(trajectory.rews)), 0.0
+    for t in reversed(range(len(trajectory.rews))):
+        to_go = trajectory.rews[t] + gamma * to_go
+        returns[t] = to_go
+    obs = th.as_tensor(trajectory.obs[:-1], dtype=th.float32)
+    _, log_prob, _ = policy.evaluate_actions(obs, th.as_tensor(trajectory.acts))
+    params = [p for name, p in policy.named_parameters() if "value" not in name]  # the actor: no critic
+    il = th.cat([g.flatten() for g in th.autograd.grad(-log_prob.mean(), params, retain_graph=True)])
+    rl_loss = -(th.as_tensor(returns, dtype=th.float32) * log_prob).mean()
+    rl = th.cat([g.flatten() for g in th.autograd.grad(rl_loss, params)])
+    return float(il @ rl / (il.norm() * rl.norm()))
+
+
 def test_landscape_callback_logs_to_tensorboard(tmp_path):
     from sb3_behave.callbacks import LandscapeCallback
 
     env = gym.make(FLAPPY)
     model = PPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu", tensorboard_log=str(tmp_path))
     trajectories = make_trajectories(episodes=1, length=30)
-    callback = LandscapeCallback({"random": trajectories}, every_n_steps=64, grid=5, directions="filter")
+    weights = []  # the policy's weights at each snapshot
+
+    class Recording(LandscapeCallback):
+        def snapshot(self):
+            weights.append({k: v.detach().clone() for k, v in self.model.policy.state_dict().items()})
+            return super().snapshot()
+
+    callback = Recording({"random": trajectories}, every_n_steps=64, grid=5, directions="filter")
     model.learn(128, callback=callback)
     assert [h["timesteps"] for h in callback.history] == [0, 64, 128]
-    tags = read_tensorboard(tmp_path)
-    assert {"landscape/random/pearson", "landscape/random/minima_distance"} <= tags["scalars"]
-    assert "landscape/random/figure" in tags["images"]
+    assert any(not th.equal(weights[1][k], weights[2][k]) for k in weights[1])  # PPO trained between 64 and 128
+    assert "landscape/random/figure" in read_tensorboard(tmp_path)["images"]
+    scalars = tensorboard_scalars(tmp_path)
+    keys = ("pearson", "spearman", "minima_distance", "gradient_cosine")
+    # PPO writes its records once per rollout: the snapshot of step 0 is overwritten by that of step 64.
+    assert all(set(scalars[f"landscape/random/{key}"]) == {64, 128} for key in keys)
+    # The logged values are those of the policy as it was at each snapshot, computed here directly.
+    policy = fresh_policy(gym.make(FLAPPY), "ppo", seed=1)
+    demos = DemoSet.from_trajectories("random", trajectories)
+    logged = []
+    for state, step in ((weights[1], 64), (weights[2], 128)):
+        policy.load_state_dict(state)
+        expected = compute_landscape(PolicyActor(policy), demos, LandscapeConfig(directions="filter", grid=5)).metrics
+        values = {key: scalars[f"landscape/random/{key}"][step] for key in keys}
+        assert values == pytest.approx({key: expected[key] for key in keys}, rel=1e-6)  # float32 in the event file
+        assert values["gradient_cosine"] == pytest.approx(sb3_gradient_cosine(policy, trajectories[0], 0.99), rel=1e-4)
+        logged.append(values)
+    assert logged[0]["pearson"] != logged[1]["pearson"]  # each snapshot is of the current weights
     with pytest.raises(ValueError, match="--directions 'spiral'"):
         LandscapeCallback(trajectories, directions="spiral")
 
@@ -444,7 +498,15 @@ def test_landscape_during_training_example(tmp_path):
     args = ("--timesteps", "512", "--every", "256", "--grid", "3", "--n-envs", "2", "--demos", "d")
     out = run_script(ROOT / "examples" / "landscape_during_training.py", *args, cwd=tmp_path)
     assert "     256 steps: Pearson" in out
-    assert any((tmp_path / "runs" / "tensorboard").rglob("events.out.tfevents.*"))
+    # The callback's records, not just PPO's own: one rollout of 2 x 256 steps, so PPO writes once, at
+    # step 512, the snapshot taken then (the one printed last).
+    tensorboard = tmp_path / "runs" / "tensorboard"
+    scalars = tensorboard_scalars(tensorboard)
+    for key in ("pearson", "spearman", "minima_distance", "gradient_cosine"):
+        assert set(scalars[f"landscape/strong/{key}"]) == {512}
+    pearson, cosine = scalars["landscape/strong/pearson"][512], scalars["landscape/strong/gradient_cosine"][512]
+    assert f"     512 steps: Pearson {pearson:+.2f}, gradient cosine {cosine:+.2f}" in out
+    assert "landscape/strong/figure" in read_tensorboard(tensorboard)["images"]
 
 
 def test_landscape_experiment_script(tmp_path):

@@ -13,8 +13,9 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from sb3_behave.agents import algorithm_class
 from sb3_behave.cli import main
-from sb3_behave.demos import record_demonstrations
+from sb3_behave.demos import load_demonstrations, record_demonstrations
 from sb3_behave.zoo import AIRL, BC, GAIL, DAgger, load_agent
 from sb3_behave.zoo.commands import PRETRAINED_FOLDER
 
@@ -77,6 +78,13 @@ def test_adapter_learns_saves_and_reloads_to_the_same_actions(cls, kwargs, steps
     reloaded = cls.load(tmp_path / "model", env=env)
     np.testing.assert_array_equal(model.predict(obs, deterministic=True)[0], reloaded.predict(obs, deterministic=True)[0])
     assert reloaded.get_env() is env and reloaded.get_vec_normalize_env() is None
+    # The trained weights themselves came back (a fresh policy of the same seed could act alike on two states).
+    trained, loaded = model.policy.state_dict(), reloaded.policy.state_dict()
+    assert list(loaded) == list(trained) and all(th.equal(loaded[k], trained[k]) for k in trained)
+    states = th.as_tensor(np.concatenate([t.obs for t in load_demonstrations(cartpole_demos)]), dtype=th.float32)
+    with th.no_grad():
+        probs = [m.policy.get_distribution(states).distribution.probs for m in (model, reloaded)]
+    th.testing.assert_close(probs[1], probs[0], rtol=0, atol=0)
 
 
 def _random_expert_zip(tmp_path: Path) -> str:
@@ -112,7 +120,6 @@ def test_dagger_finishes_its_round_when_stopped_and_continues_its_rounds(tmp_pat
 
 
 def test_dagger_labels_every_state_it_visits_with_the_scripted_expert(tmp_path):
-    from sb3_behave.demos import load_demonstrations
     from sb3_behave.envs import FlappyBirdExpert
 
     env = make_vec_env(FLAPPY, n_envs=2, seed=0, env_kwargs={"score_limit": 2})
@@ -227,17 +234,132 @@ def test_train_other_algorithms_through_the_zoo(algo, cartpole_demos, tmp_path, 
     if algo == "valuedice":
         entry.update(learning_starts=50, batch_size=32)
     conf = _config(tmp_path, algo, entry)
-    assert main(["train", "--algo", algo, "--env", "CartPole-v1", "-conf", str(conf), "-tb", "tb", "--eval-freq", "100"]) == 0
-    assert (tmp_path / "logs" / algo / "CartPole-v1_1" / "CartPole-v1.zip").is_file()
+    argv = ["train", "--algo", algo, "--env", "CartPole-v1", "-conf", str(conf), "-tb", "tb", "--eval-freq", "100"]
+    assert main([*argv, "--seed", "0"]) == 0
+    run = tmp_path / "logs" / algo / "CartPole-v1_1"
     assert "eval/mean_reward" in _scalar_tags(next((tmp_path / "tb" / "CartPole-v1").iterdir()))
+    evaluated = np.load(run / "evaluations.npz")["timesteps"]  # the zoo's evaluations, every 100 steps
+    np.testing.assert_array_equal(evaluated, 100 * np.arange(1, len(evaluated) + 1))
+    cls = algorithm_class(algo)
+    trained = cls.load(run / "CartPole-v1.zip")
+    assert trained.num_timesteps >= 200 and len(evaluated) >= 2
+    hyperparams = {key: value for key, value in entry.items() if key not in ("n_timesteps", "policy")}
+    saved = {key: getattr(trained, key) for key in hyperparams if key != "demonstrations"}  # ValueDICE keeps no path
+    assert saved == {key: hyperparams[key] for key in saved}  # the YAML's, saved with the model
+    # It trained: its actor's weights are not those the zoo's model started from (same seed, same hyperparameters).
+    initial = _acting_weights(cls("MlpPolicy", "CartPole-v1", seed=0, **hyperparams))
+    assert any(not th.equal(initial[k], v) for k, v in _acting_weights(trained).items())
+
+
+def _acting_weights(model):
+    """The weights that choose the actions: ValueDICE's actor, an actor-critic policy less its value branch."""
+    if hasattr(model, "actor"):
+        return model.actor.state_dict()
+    return {k: v for k, v in model.policy.state_dict().items() if "value" not in k}
 
 
 def test_optuna_search_runs_for_an_imitation_algorithm(cartpole_demos, tmp_path, monkeypatch):
+    import pickle
+
+    from optuna.trial import TrialState
+
+    from sb3_behave.zoo.samplers import NET_ARCHS
+
     monkeypatch.chdir(tmp_path)
+    built = []  # what each trial's imitation BC trainer trained with
+    make_trainer = BC._make_bc_trainer
+
+    def recording_make_trainer(self, *args, **kwargs):
+        trainer = make_trainer(self, *args, **kwargs)
+        layers = [m.out_features for m in trainer.policy.mlp_extractor.policy_net if isinstance(m, th.nn.Linear)]
+        loss = trainer.loss_calculator
+        built.append(
+            {
+                "lr": trainer.optimizer.param_groups[0]["lr"],
+                "batch_size": trainer.batch_size,
+                "ent_weight": loss.ent_weight,
+                "l2_weight": loss.l2_weight,
+                "layers": layers,
+            }
+        )
+        return trainer
+
+    monkeypatch.setattr(BC, "_make_bc_trainer", recording_make_trainer)
     conf = _config(tmp_path, "bc", {"n_timesteps": 100, "policy": "MlpPolicy", "demonstrations": str(cartpole_demos)})
     argv = ["train", "--algo", "bc", "--env", "CartPole-v1", "-conf", str(conf), "-optimize", "--n-trials", "2"]
     assert main([*argv, "--n-evaluations", "1", "--eval-episodes", "1", "--sampler", "random", "--seed", "0"]) == 0
-    assert list((tmp_path / "logs" / "bc").rglob("report_*.pkl"))
+    (report,) = (tmp_path / "logs" / "bc").rglob("report_*.pkl")
+    trials = pickle.loads(report.read_bytes()).trials  # the zoo's report: the Optuna study
+    assert len(trials) == len(built) == 2 and all(t.state == TrialState.COMPLETE for t in trials)
+    for trial, model in zip(trials, built):  # each trial trained a model with its own draw, within the search space
+        p = trial.params
+        assert 1e-4 <= p["learning_rate"] <= 1e-2 and 1e-5 <= p["ent_weight"] <= 1e-2
+        assert p["batch_size"] in (32, 64, 128, 256) and p["l2_weight"] in (0.0, 1e-5, 1e-4)
+        expected = {"lr": p["learning_rate"], "batch_size": p["batch_size"], "ent_weight": p["ent_weight"]}
+        expected.update(l2_weight=p["l2_weight"], layers=[*NET_ARCHS[p["net_arch"]]])
+        assert model == expected
+    assert trials[0].params["learning_rate"] != trials[1].params["learning_rate"]
+
+
+SEARCH_SPACES = {  # sb3_behave/zoo/samplers.py: (low, high) of a float, the choices of a categorical
+    "bc": {
+        "learning_rate": (1e-4, 1e-2),
+        "batch_size": [32, 64, 128, 256],
+        "ent_weight": (1e-5, 1e-2),
+        "l2_weight": [0.0, 1e-5, 1e-4],
+    },
+    "valuedice": {
+        "learning_rate": (1e-6, 1e-3),
+        "nu_learning_rate": (1e-5, 1e-2),
+        "alpha": [0.0, 0.05, 0.1, 0.2],
+        "batch_size": [64, 128, 256],
+    },
+    "gail": {
+        "n_steps": [64, 128, 256, 512, 1024],
+        "batch_size": [32, 64, 128, 256],
+        "demo_batch_size": [256, 512, 1024, 2048],
+        "n_disc_updates_per_round": [1, 2, 4, 8, 16],
+        "disc_learning_rate": (1e-5, 1e-3),
+        "learning_rate": (1e-5, 1e-3),
+        "ent_coef": (1e-8, 0.05),
+        "gamma": [0.9, 0.95, 0.98, 0.99],
+        "n_epochs": [1, 5, 10],
+    },
+}
+SEARCH_SPACES["dagger"] = {**SEARCH_SPACES["bc"], "beta_rampdown": [2, 5, 10, 15], "bc_epochs_per_round": [1, 2, 4, 8]}
+SEARCH_SPACES["airl"] = SEARCH_SPACES["gail"]
+
+
+@pytest.mark.parametrize("algo", ["bc", "dagger", "gail", "airl", "valuedice"])
+def test_each_trial_samples_its_own_hyperparameters_within_the_search_space(algo):
+    import optuna
+
+    from sb3_behave.zoo.registry import register_algorithms
+    from sb3_behave.zoo.samplers import NET_ARCHS
+
+    register_algorithms()
+    from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    space, n_envs, drawn = SEARCH_SPACES[algo], 2, []
+    for _ in range(12):
+        trial = study.ask()
+        hyperparams = HYPERPARAMS_SAMPLER[algo](trial, 1, n_envs, {})
+        study.tell(trial, 0.0)
+        assert hyperparams.pop("policy_kwargs") == {"net_arch": NET_ARCHS[trial.params["net_arch"]]}
+        if algo in ("gail", "airl"):  # a batch of at most one rollout
+            assert hyperparams["batch_size"] == min(trial.params["batch_size"], hyperparams["n_steps"] * n_envs)
+            hyperparams["batch_size"] = trial.params["batch_size"]
+        assert hyperparams == {key: trial.params[key] for key in space}  # the trial's own draws, every one
+        for key, value in hyperparams.items():
+            bounds = space[key]
+            assert bounds[0] <= value <= bounds[1] if isinstance(bounds, tuple) else value in bounds, (key, value)
+        drawn.append(trial.params)
+    for key in [*space, "net_arch"]:
+        assert len({params[key] for params in drawn}) > 1, f"{key}: the same value in every trial"
+    # the sampled names are the algorithm's own hyperparameters (GAIL's unknown keys would raise)
+    algorithm_class(algo)("MlpPolicy", "CartPole-v1", **HYPERPARAMS_SAMPLER[algo](study.ask(), 1, n_envs, {}))
 
 
 def test_train_without_a_config_names_the_file_to_pass(capsys):
@@ -254,27 +376,58 @@ def test_the_unmodified_zoo_trains_ppo_on_flappy_bird(tmp_path):
     assert (tmp_path / "ppo" / "sb3_behave-FlappyBird-v0_1" / "sb3_behave-FlappyBird-v0.zip").is_file()
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "zoo_configs").glob("*.yml")))
-def test_every_shipped_config_builds_its_algorithm(name, tmp_path):
+MUJOCO_MISSING = "the mujoco extra is not installed (pip install 'sb3-behave[mujoco]')"
+
+
+def _shipped_entries():
+    """``(config file, env id)`` of every entry of every shipped zoo config."""
+    return [
+        pytest.param(path.name, env_id, id=f"{path.stem}-{env_id}")
+        for path in sorted((ROOT / "zoo_configs").glob("*.yml"))
+        for env_id in yaml.safe_load(path.read_text())
+    ]
+
+
+@pytest.mark.parametrize("name, env_id", _shipped_entries())
+def test_every_shipped_config_builds_its_algorithm(name, env_id):
+    import warnings
+
     from sb3_behave.zoo.registry import register_algorithms
 
     register_algorithms()
     from rl_zoo3.utils import ALGOS
 
     algo = name.removesuffix(".yml").split("_")[0]
-    for env_id, entry in yaml.safe_load((ROOT / "zoo_configs" / name).read_text()).items():
-        entry = dict(entry)
-        for key in ("n_timesteps", "n_envs", "normalize", "env_wrapper", "callback", "frame_stack", "demonstrations"):
-            entry.pop(key, None)
-        assert isinstance(entry.get("policy_kwargs", {}), dict)  # YAML mappings, never code to eval
-        for key, value in list(entry.items()):
-            if isinstance(value, str) and value.startswith("lin_"):
-                entry[key] = float(value[4:])
-        try:
-            env = gym.make(env_id)
-        except gym.error.DependencyNotInstalled:  # Hopper-v4 without the mujoco extra
-            continue
-        ALGOS[algo](env=env, **entry)  # demonstrations are checked by the tests of each algorithm
+    entry = dict(yaml.safe_load((ROOT / "zoo_configs" / name).read_text())[env_id])
+    n_envs = entry.pop("n_envs", 1)
+    for key in ("n_timesteps", "normalize", "env_wrapper", "callback", "frame_stack", "demonstrations"):
+        entry.pop(key, None)
+    assert isinstance(entry.get("policy_kwargs", {}), dict)  # YAML mappings, never code to eval
+    for key, value in list(entry.items()):
+        if isinstance(value, str) and value.startswith("lin_"):
+            entry[key] = float(value[4:])
+    if "mujoco" in gym.spec(env_id).entry_point:
+        pytest.importorskip("mujoco", reason=MUJOCO_MISSING)
+    with warnings.catch_warnings():  # gymnasium: "The environment Hopper-v4 is out of date" (the zoo's v4 entries)
+        warnings.filterwarnings("ignore", message=r".*is out of date", category=DeprecationWarning)
+        env = make_vec_env(env_id, n_envs=n_envs)
+    model = ALGOS[algo](env=env, **entry)  # demonstrations are checked by the tests of each algorithm
+    # Every hyperparameter of the entry is the one the model (or GAIL's / AIRL's generator) was built with.
+    generator = model._make_generator() if hasattr(model, "gen_kwargs") else None
+    for key, value in entry.items():
+        if key == "policy":
+            assert isinstance(model.policy, model.policy_aliases[value])
+        elif key == "policy_kwargs":
+            assert {k: getattr(model.policy, k) for k in value} == value
+        else:
+            holder = generator if generator is not None and key in model.gen_kwargs else model
+            built = getattr(holder, key)
+            assert (built(1.0) if callable(built) else built) == value, key  # schedules at the start of training
+    if "learning_rate" in entry:  # what the optimizer of the actor really got
+        optimizer = getattr(model.policy, "optimizer", None) or model.actor.optimizer
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(entry["learning_rate"])
+    if "nu_learning_rate" in entry:
+        assert model.nu.optimizer.param_groups[0]["lr"] == pytest.approx(entry["nu_learning_rate"])
 
 
 def test_enjoy_finds_the_shipped_flappy_bird_agent(tmp_path, monkeypatch, capsys):
