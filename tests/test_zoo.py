@@ -1,5 +1,6 @@
 """The RL Zoo integration: imitation's algorithms as SB3 algorithms, `sb3-behave train/enjoy/record-video`, loading agents."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -430,17 +431,44 @@ def test_every_shipped_config_builds_its_algorithm(name, env_id):
         assert model.nu.optimizer.param_groups[0]["lr"] == pytest.approx(entry["nu_learning_rate"])
 
 
-def test_enjoy_finds_the_shipped_flappy_bird_agent(tmp_path, monkeypatch, capsys):
+def test_enjoy_finds_the_shipped_flappy_bird_agent_and_prints_pipes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["enjoy", "--algo", "ppo", "--env", FLAPPY, "--no-render", "-n", "300", "--deterministic"]) == 0
-    assert str(PRETRAINED_FOLDER) in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert str(PRETRAINED_FOLDER) in out
+    # No episode ends within 300 frames: the summary still says how far the agent got.
+    cut = re.search(r"one cut short by the step budget at (\d+) pipes after 300 frames", out)
+    assert cut and int(cut.group(1)) >= 2, out  # 300 frames reach the third pipe; a bird that never flaps scores 0
+    argv = [
+        "enjoy",
+        "--algo",
+        "ppo",
+        "--env",
+        FLAPPY,
+        "--no-render",
+        "-n",
+        "700",
+        "--deterministic",
+        "--env-kwargs",
+        "score_limit:3",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    finished = [int(n) for n in re.findall(r"episode \d+: (\d+) pipes in \d+ frames", out)]
+    assert len(finished) >= 3 and max(finished) == 3 and min(finished) >= 0, out  # games end at the limit, or crash
+    summary = f"{len(finished)} episode(s) finished: pipes mean {np.mean(finished):.1f}, min {min(finished)}, max 3"
+    assert summary in out, out
 
 
-def test_record_video_of_the_shipped_agent(tmp_path, monkeypatch):
+def test_record_video_of_the_shipped_agent_goes_to_the_working_folder(tmp_path, monkeypatch, capsys):
     pytest.importorskip("moviepy")
     monkeypatch.chdir(tmp_path)
-    assert main(["record-video", "--algo", "ppo", "--env", FLAPPY, "-n", "100", "-o", str(tmp_path / "videos")]) == 0
-    assert list((tmp_path / "videos").glob("*.mp4"))
+    shipped = sorted(PRETRAINED_FOLDER.rglob("*"))
+    assert main(["record-video", "--algo", "ppo", "--env", FLAPPY, "-n", "100"]) == 0
+    assert list((tmp_path / "videos").glob("*.mp4")) and "pipes after 100 frames" in capsys.readouterr().out
+    assert sorted(PRETRAINED_FOLDER.rglob("*")) == shipped  # nothing written into the installed package
+    assert main(["record-video", "--algo", "ppo", "--env", FLAPPY, "-n", "50", "-o", str(tmp_path / "mine")]) == 0
+    assert list((tmp_path / "mine").glob("*.mp4"))
 
 
 def test_load_agent_applies_the_runs_vecnormalize_statistics(tmp_path, monkeypatch):

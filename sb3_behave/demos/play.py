@@ -130,7 +130,8 @@ def play(
     player = player or getpass.getuser()
     if record is not None:
         env = RecordDemonstrations(env, record, player=player, skill=skill)
-    pygame.init()
+    pygame.display.init()  # no pygame.init(): the game has no sound, and opening the audio device warns without one
+    pygame.font.init()
     press = {pygame.key.key_code(k): a for k, a in key_map.press.items()}
     hold = {pygame.key.key_code(k): a for k, a in key_map.hold.items()}
     fps = float(env.metadata.get("render_fps") or 30) * speed
