@@ -46,7 +46,7 @@ endif
 install: $(INSTALLED)
 
 demo: install
-	SDL_VIDEODRIVER=$${SDL_VIDEODRIVER:-dummy} $(BIN)/sb3-behave quickstart
+	SDL_VIDEODRIVER=$${SDL_VIDEODRIVER:-dummy} $(BIN)/sb3-behave quickstart --overwrite
 
 lint: install
 	$(BIN)/ruff check .
@@ -56,7 +56,7 @@ test: lint
 
 # The throughput table of benchmarks/README.md, for the stack: env_throughput.md (current) or env_throughput_pinned.md.
 bench: install
-	$(BIN)/sb3-behave bench env --seconds 3 --repeats 3 \
+	$(BIN)/sb3-behave bench env --seconds 3 --repeats 3 --overwrite \
 		--markdown-out benchmarks/results/env_throughput$(if $(filter pinned,$(STACK)),_pinned).md
 
 clean:

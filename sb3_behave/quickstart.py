@@ -133,6 +133,7 @@ def landscapes(out: Path, episodes: int, seed: int, grid: int) -> dict[str, Any]
         env_kwargs=score_only,
         progress=False,
         log=lambda line: print(f"      {line}"),
+        overwrite=True,
     )
 
 
@@ -144,6 +145,7 @@ def run(
     bc_epochs: int = 20,
     fine_tune_steps: int = 100_000,
     landscape_grid: int = 41,
+    overwrite: bool = False,
 ) -> dict:
     """Run the quickstart and print where everything went.
 
@@ -154,9 +156,12 @@ def run(
     :param bc_epochs: epochs of behavioural cloning in the warm start
     :param fine_tune_steps: env steps of PPO fine-tuning after the warm start
     :param landscape_grid: points per axis of the loss landscapes
+    :param overwrite: run again into an ``out`` that holds an earlier run (refused without it)
     """
+    from sb3_behave.outputs import check_output
+
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    out = Path(out)
+    out = check_output(out, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     steps = 4
     print(f"[1/{steps}] The scripted expert plays {episodes} episodes of Flappy Bird (at most {max_steps} frames each)")

@@ -321,3 +321,46 @@ def test_every_shipped_config_passes_the_check():
     for conf in sorted((Path(__file__).parent.parent / "zoo_configs").glob("*.yml")):
         for env_id in yaml.safe_load(conf.read_text()):
             check_config_entry(conf, conf.stem.split("_")[0], env_id)
+
+
+# --------------------------------------------------------------------------- nothing overwritten
+def snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_report_is_never_written_over_an_earlier_one_without_overwrite(tmp_path, capsys):
+    demos = tmp_path / "demos"
+    for skill in ("poor", "strong"):
+        record_demonstrations(ENV_ID, demos / skill, 1, skill=skill, max_episode_steps=60, progress_bar=False)
+    out = tmp_path / "report"
+    base = ["landscape", "--grid", "3", "--no-progress", "--out", str(out), "--demos"]
+    assert main([*base, str(demos / "poor"), str(demos / "strong")]) == 0
+    (out / "notes.txt").write_text("mine")
+    before = snapshot(out)
+    assert main([*base, str(demos / "poor")]) == 2  # refused before any work
+    err = capsys.readouterr().err
+    assert f"--out {out}: already holds an earlier report" in err and "--overwrite" in err and err.count("\n") == 1
+    assert snapshot(out) == before
+    # a failed run with --overwrite leaves the earlier report as it was
+    assert main([*base, str(tmp_path / "nowhere"), "--overwrite"]) == 2
+    assert snapshot(out) == before
+    assert main([*base, str(demos / "strong"), "--overwrite"]) == 0
+    after = {str(p) for p in snapshot(out)}
+    assert "poor.png" not in after and "strong.png" in after and "notes.txt" in after  # no stale figure; yours stay
+    assert json.loads((out / "landscape.json").read_text())["sets"].keys() == {"strong"}
+
+
+def test_quickstart_and_bench_refuse_to_overwrite_before_any_work(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "ppo_bc_warm_start.zip").write_bytes(b"an earlier run")
+    assert exit_status(["quickstart", "--out", str(tmp_path / "run")]) == 2
+    assert "already holds an earlier report (ppo_bc_warm_start.zip)" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["ppo_bc_warm_start.zip"]
+    table = tmp_path / "table.md"
+    table.write_text("an earlier table")
+    assert exit_status(["bench", "env", "--seconds", "0.01", "--repeats", "1", "--markdown-out", str(table)]) == 2
+    assert f"--markdown-out {table}: already exists" in capsys.readouterr().err and table.read_text() == "an earlier table"
+    assert (
+        exit_status(["bench", "env", "--seconds", "0.01", "--repeats", "1", "--markdown-out", str(table), "--overwrite"]) == 0
+    )
+    assert table.read_text().startswith("Machine:")

@@ -36,6 +36,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     env.add_argument("--seconds", type=POSITIVE, default=2.0, help="length of one timed run (default: %(default)s)")
     env.add_argument("--repeats", type=COUNT, default=3, help="timed runs per figure, median kept (default: %(default)s)")
     env.add_argument("--markdown-out", type=Path, default=None, help="also write the table to this file")
+    env.add_argument("--overwrite", action="store_true", help="replace an existing --markdown-out file")
     env.set_defaults(func=run_env)
     landscape = benchmarks.add_parser(
         "landscape",
@@ -72,6 +73,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="points per axis for timing the vmap path, 0 to skip (default: %(default)s)",
     )
     landscape.add_argument("--markdown-out", type=Path, default=None, help="also write the table to this file")
+    landscape.add_argument("--overwrite", action="store_true", help="replace an existing --markdown-out file")
     landscape.set_defaults(func=run_landscape)
 
 
@@ -79,6 +81,7 @@ def run_env(args: argparse.Namespace) -> int:
     from sb3_behave import bench
     from sb3_behave.stack import machine_description
 
+    _check_markdown_out(args)
     if not bench.peer_available():
         print("flappy-bird-gymnasium is not installed (pip install 'sb3-behave[bench]'): no peer column", file=sys.stderr)
     results = bench.run_env_benchmark(
@@ -94,11 +97,19 @@ def run_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_markdown_out(args: argparse.Namespace) -> None:
+    from sb3_behave.outputs import check_output
+
+    if args.markdown_out is not None:  # before the timing, not after it
+        check_output(args.markdown_out, args.overwrite, folder=False, flag="--markdown-out")
+
+
 def run_landscape(args: argparse.Namespace) -> int:
     import time
 
     from sb3_behave.landscape import bench
 
+    _check_markdown_out(args)
     wall, cpu = time.perf_counter(), time.process_time()
     results = bench.run_landscape_benchmark(
         env_id=args.env,

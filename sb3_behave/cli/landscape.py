@@ -37,6 +37,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--grid", type=int, default=41, help="points per axis (default: %(default)s)")
     parser.add_argument("--span", type=POSITIVE, default=1.0, help="the grid covers [-span, span] (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("reports/landscape"), help="output folder (default: %(default)s)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier report in --out (refused without it)")
     parser.add_argument(
         "--policy", default="fresh", help="'fresh' (a random init of --algo's MlpPolicy), a model .zip or an RL Zoo run folder"
     )
@@ -103,5 +104,6 @@ def run(args: argparse.Namespace) -> int:
         env_kwargs=parse_env_kwargs(args.env_kwargs),
         tensorboard=not args.no_tensorboard,
         progress=not args.no_progress,
+        overwrite=args.overwrite,
     )
     return 0

@@ -20,6 +20,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="output folder (default: %(default)s)")
+    parser.add_argument("--overwrite", action="store_true", help="run again into an --out that holds an earlier run")
     parser.add_argument(
         "--episodes", type=COUNT, default=5, help="expert episodes, and episodes per demonstration set (default: %(default)s)"
     )
@@ -46,5 +47,6 @@ def run(args: argparse.Namespace) -> int:
         bc_epochs=args.bc_epochs,
         fine_tune_steps=args.fine_tune_steps,
         landscape_grid=args.landscape_grid,
+        overwrite=args.overwrite,
     )
     return 0

@@ -160,6 +160,7 @@ def check_folder_accepts(folder: PathLike, env: gym.Env) -> None:
     old = recorded.get("env_kwargs") or {}
     differing = sorted(k for k in set(old) | set(kwargs) if old.get(k) != kwargs.get(k))
     if differing:
+
         def shown(values: dict[str, Any], key: str) -> str:
             return repr(values[key]) if key in values else "unset"
 

@@ -242,6 +242,33 @@ def imitation_objective(demos: DemoSet, kind: str, loss: str | None = None) -> O
     return Objective("il", term, np.full(n, 1.0 / n), f"IL {loss}: {formula}", label)
 
 
+def weights_note(weights: np.ndarray) -> str | None:
+    """What the RL surface means when its REINFORCE weights cannot contrast good steps with bad ones, else ``None``.
+
+    With weights of one sign the RL loss is a reweighted IL loss (or its mirror image), so any
+    agreement with imitation says little; with all weights zero it is flat.
+
+    :param weights: the weights ``w_t`` of :func:`reinforce_weights`
+    """
+    if not np.any(weights):
+        return (
+            "every RL weight is 0 (each step's baseline equals its reward-to-go, as --baseline time does on "
+            "episodes of one length): the RL surface is flat and its agreement n/a; use --baseline none or mean"
+        )
+    contrast = "record with --env-kwargs reward_mode=score (only pipes and crashes count) or use --baseline mean"
+    if np.all(weights >= 0):
+        return (
+            "every RL weight is positive: RL pulls towards every demonstrated action, so its loss is the IL loss "
+            f"reweighted and agrees with it whatever the play was worth; for a contrast of good and bad steps {contrast}"
+        )
+    if np.all(weights <= 0):
+        return (
+            "every RL weight is negative: RL pushes away from every demonstrated action, so its loss is the IL loss "
+            "upside down, as on play that only fails; --baseline mean contrasts the better steps with the worse"
+        )
+    return None
+
+
 def reinforce_objective(
     demos: DemoSet, gamma: float = 0.99, baseline: str = "none", normalize: bool = False, name: str = "rl"
 ) -> Objective:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Sequence
 
 import numpy as np
@@ -46,6 +47,7 @@ def plot_landscape(
     metrics: dict[str, Any] | None = None,
     names: Sequence[str] = ("IL", "RL"),
     subtitles: Sequence[str] = ("", ""),
+    note: str | None = None,
 ) -> Any:
     """IL | RL | z(IL) - z(RL): filled contours with contour lines, the minima and the origin marked.
 
@@ -62,6 +64,7 @@ def plot_landscape(
     :param metrics: agreement metrics (:func:`~sb3_behave.landscape.metrics.agreement`), shown in the title
     :param names: short names of the two surfaces
     :param subtitles: what each loss is (shown under its name)
+    :param note: a line under the title that says how to read the figure
     :return: a ``matplotlib.figure.Figure`` (not managed by pyplot; save it or log it)
     """
     from matplotlib.figure import Figure
@@ -92,7 +95,9 @@ def plot_landscape(
             f"{title}    Pearson {_fmt(metrics.get('pearson'))}   Spearman {_fmt(metrics.get('spearman'))}   "
             f"gradient cosine {_fmt(metrics.get('gradient_cosine'))}   minima {metrics.get('minima_distance', 0):.2f} apart"
         )
-    fig.suptitle(title, fontsize=11)
+    if note:
+        title += "\n" + textwrap.fill(f"Note: {note}", 160, break_on_hyphens=False)
+    fig.suptitle(title, fontsize=11 if not note else 9)
     return fig
 
 

@@ -31,6 +31,7 @@ from sb3_behave.landscape.objectives import (
     Objective,
     imitation_objective,
     reinforce_objective,
+    weights_note,
 )
 from sb3_behave.landscape.surface import Surfaces, actor_gradients, evaluate_surfaces, grid_axes
 
@@ -89,6 +90,8 @@ class Landscape:
     :param demos: counts and returns of the demonstration set
     :param gradients: each objective's gradient at the origin, flat
     :param labels: a few words on each objective, for figures
+    :param note: what the RL surface means when its weights all share one sign or are zero
+        (:func:`~sb3_behave.landscape.objectives.weights_note`), else ``None``
     """
 
     name: str
@@ -99,6 +102,7 @@ class Landscape:
     demos: dict[str, Any] = field(default_factory=dict)
     gradients: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
 
     @property
     def il(self) -> np.ndarray:
@@ -118,7 +122,15 @@ class Landscape:
         s = self.surfaces
         subtitles = (self.labels.get("il", ""), self.labels.get("rl", ""))
         return plot_landscape(
-            s.alphas, s.betas, self.il, self.rl, title, self.directions.labels, self.metrics, subtitles=subtitles
+            s.alphas,
+            s.betas,
+            self.il,
+            self.rl,
+            title,
+            self.directions.labels,
+            self.metrics,
+            subtitles=subtitles,
+            note=self.note,
         )
 
 
@@ -189,6 +201,7 @@ def compute_landscape(
         dict(demos.info),
         gradients,
         {o.name: o.label for o in objectives},
+        weights_note(objectives[1].coefficients),
     )
 
 
@@ -232,6 +245,7 @@ def landscape_json(landscapes: Sequence[Landscape], config: LandscapeConfig, abo
                     "perturbed": ls.directions.perturbed(),
                 },
                 "objectives": ls.objectives,
+                "note": ls.note,
                 "metrics": ls.metrics,
                 "seconds": round(ls.surfaces.seconds, 3),
                 "method": ls.surfaces.method,
@@ -299,6 +313,7 @@ def landscape_report(
     tensorboard: bool = True,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """``sb3-behave landscape``: landscapes of one policy on each demonstration set, written to ``out``.
 
@@ -314,6 +329,9 @@ def landscape_report(
     :param algo: the algorithm: default ``ppo`` for a fresh policy or a ``.zip``, inferred for a zoo folder
     :param env_kwargs: keyword arguments of ``gym.make`` (``reward_mode=score``, say)
     :param tensorboard: also write TensorBoard events
+    :param overwrite: replace an earlier report in ``out`` (its figures, JSON and TensorBoard events;
+        other files stay); without it a non-empty ``out`` is refused before any work. The earlier
+        report is removed only once the new one is computed
     :param progress: progress bars
     :param log: where to print what is done
     :return: the JSON data written
@@ -323,10 +341,12 @@ def landscape_report(
     from sb3_behave import __version__
     from sb3_behave.landscape.actor import load_policy
     from sb3_behave.landscape.plot import save_figure
+    from sb3_behave.outputs import check_output
     from sb3_behave.registration import make_env
 
     config = config or LandscapeConfig()
     config.check()
+    out = check_output(out, overwrite)
     if not demo_paths:
         raise ValueError("--demos: give at least one demonstration folder")
     try:
@@ -351,7 +371,9 @@ def landscape_report(
             f"gradient cosine {_num(m['gradient_cosine'])}, minima {m['minima_distance']:.3f} apart "
             f"({ls.surfaces.seconds:.1f} s, {ls.surfaces.method})"
         )
-    out = Path(out)
+        if ls.note is not None:
+            log(f"  note: {ls.note}")
+    _remove_earlier_report(out)
     out.mkdir(parents=True, exist_ok=True)
     about = {
         "sb3_behave_version": __version__,
@@ -375,6 +397,26 @@ def landscape_report(
         folder = write_tensorboard(landscapes, out / "tensorboard", text=json.dumps(data["config"]), figures=figures)
         log(f"TensorBoard: {folder}  (tensorboard --logdir {folder})")
     return data
+
+
+def _remove_earlier_report(out: Path) -> None:
+    """Remove what an earlier report wrote in ``out`` (named by its ``landscape.json``), so no stale figure stays."""
+    import shutil
+
+    old = out / "landscape.json"
+    if not old.is_file():
+        return
+    try:
+        sets = json.loads(old.read_text()).get("sets", {})
+        figures = [out / Path(str(entry.get("figure", ""))).name for entry in sets.values() if isinstance(entry, dict)]
+    except (ValueError, AttributeError):  # damaged: its figures are unknown, and stay
+        figures = []
+    for path in figures:
+        if path.suffix == ".png" and path.is_file():
+            path.unlink()
+    if (out / "tensorboard").is_dir():
+        shutil.rmtree(out / "tensorboard")
+    old.unlink()
 
 
 def _num(value: float | None) -> str:

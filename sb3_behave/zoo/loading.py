@@ -65,8 +65,15 @@ def load_agent(
         try:
             from rl_zoo3.load_from_hub import download_from_hub
 
-            download_from_hub(algo=algo, env_name=env_name, exp_id=exp_id, folder=str(folder), organization="sb3",
-                              repo_name=None, force=False)
+            download_from_hub(
+                algo=algo,
+                env_name=env_name,
+                exp_id=exp_id,
+                folder=str(folder),
+                organization="sb3",
+                repo_name=None,
+                force=False,
+            )
         except Exception as error:  # the hub library raises many kinds; none is recoverable here
             raise ValueError(
                 f"no {algo} agent for {env_id} in {folder} ({missing}), and the Hugging Face hub could not provide one "
