@@ -82,6 +82,16 @@ def record_demo_sets(
     return summaries
 
 
+#: The quickstart's PPO: 16 games, 256 steps each per rollout.
+N_ENVS, N_STEPS = 16, 256
+
+
+def whole_rollouts(steps: int) -> int:
+    """``steps`` rounded up to whole PPO rollouts: what ``learn`` will run (and its progress bar will reach)."""
+    rollout = N_ENVS * N_STEPS
+    return -(-steps // rollout) * rollout
+
+
 def warm_start_and_fine_tune(
     demos: Path, out: Path, seed: int, bc_epochs: int, fine_tune_steps: int, max_steps: int
 ) -> dict[str, Any]:
@@ -92,11 +102,11 @@ def warm_start_and_fine_tune(
     from sb3_behave.callbacks import BCWarmStartCallback
     from sb3_behave.envs import FlappyBirdVecEnv, evaluate_flappy_policy
 
-    env = VecMonitor(FlappyBirdVecEnv(16, seed=seed))
+    env = VecMonitor(FlappyBirdVecEnv(N_ENVS, seed=seed))
     model = PPO(
         "MlpPolicy",
         env,
-        n_steps=256,
+        n_steps=N_STEPS,
         batch_size=512,
         n_epochs=4,
         seed=seed,
@@ -154,7 +164,8 @@ def run(
     :param seed: seed of everything
     :param max_steps: frames per episode at most
     :param bc_epochs: epochs of behavioural cloning in the warm start
-    :param fine_tune_steps: env steps of PPO fine-tuning after the warm start
+    :param fine_tune_steps: env steps of PPO fine-tuning after the warm start (rounded up to whole
+        rollouts of 16 x 256 steps)
     :param landscape_grid: points per axis of the loss landscapes
     :param overwrite: run again into an ``out`` that holds an earlier run (refused without it)
     """
@@ -176,9 +187,11 @@ def run(
             f"      {folder.name:<6} {summary['transitions']:>6} transitions, mean score {summary['score']['mean']:.1f}"
             f"  -> {folder}  (sb3-behave demos info {folder})"
         )
+    fine_tune_steps = whole_rollouts(fine_tune_steps)
     print(
         f"[3/{steps}] PPO warm-started by BC on the strong demonstrations ({bc_epochs} epochs), "
-        f"then fine-tuned for {fine_tune_steps:,} env steps"
+        f"then fine-tuned for {fine_tune_steps:,} env steps ({fine_tune_steps // (N_ENVS * N_STEPS)} rollouts "
+        f"of {N_ENVS} games x {N_STEPS} steps)"
     )
     trained = warm_start_and_fine_tune(out / "demos" / "strong", out, seed, bc_epochs, fine_tune_steps, max_steps)
     print(

@@ -167,6 +167,21 @@ def numpy2_pickle_message(path: Any) -> str:
 
 
 @contextmanager
+def imitation_bc_warning_silenced() -> Iterator[None]:
+    """Silence the one warning imitation 1.0.1's BC gives at every batch on recent torch.
+
+    Its logger calls ``float()`` on loss terms that require grad, and torch warns each time
+    ("Converting a tensor with requires_grad=True to a scalar"): a library detail in the middle of
+    the user's output, and nothing the user can act on.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True", category=UserWarning)
+        yield
+
+
+@contextmanager
 def saved_under_numpy2_is_an_error(path: Any) -> Iterator[None]:
     """Turn numpy 1 failing on a numpy-2 pickle into a ``ValueError`` with :func:`numpy2_pickle_message`.
 

@@ -15,6 +15,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from sb3_behave.demos.storage import Demonstrations, load_demonstrations
+from sb3_behave.stack import imitation_bc_warning_silenced
 
 FIT_VALUE_MODES = ("returns", "critic")
 
@@ -285,13 +286,16 @@ class BCWarmStartCallback(BaseCallback):
         if self.eval_env is None:
             return None
         from stable_baselines3.common.env_util import make_vec_env
-        from stable_baselines3.common.vec_env import DummyVecEnv
+        from stable_baselines3.common.monitor import Monitor
+        from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, is_vecenv_wrapped
 
         env = self.eval_env
         if isinstance(env, str):
             env = make_vec_env(env, n_envs=1, seed=self.seed)
         elif not isinstance(env, VecEnv):
             env = DummyVecEnv([lambda: env])  # type: ignore[list-item,return-value]
+        if not (is_vecenv_wrapped(env, VecMonitor) or env.env_is_wrapped(Monitor)[0]):
+            env = VecMonitor(env)  # episode returns as the env gave them, whatever other wrappers do
         normalizer = self._normalizer()
         if normalizer is not None and not isinstance(env, VecNormalize):
             env = VecNormalize(env, training=False, norm_obs=normalizer.norm_obs, norm_reward=False)
@@ -310,7 +314,8 @@ class BCWarmStartCallback(BaseCallback):
         self._trajectories = self._load()
         self._start_normalizer_from_demos()
         self._trainer = self._bc_trainer()
-        self._trainer.train(n_epochs=self.bc_epochs, progress_bar=self.verbose > 0)
+        with imitation_bc_warning_silenced():
+            self._trainer.train(n_epochs=self.bc_epochs, progress_bar=self.verbose > 0)
         self._apply_exploration_floor()
         self.stats = self._bc_metrics()
         if self.fit_value == "returns":
@@ -361,7 +366,8 @@ class BCWarmStartCallback(BaseCallback):
                 self._trainer.set_demonstrations(self._as_policy_sees(self._trajectories))
             for group in self._trainer.optimizer.param_groups:
                 group["lr"] = self.bc_learning_rate * weight
-            self._trainer.train(n_batches=self.bc_term_batches, progress_bar=False)
+            with imitation_bc_warning_silenced():
+                self._trainer.train(n_batches=self.bc_term_batches, progress_bar=False)
         self._apply_exploration_floor()
 
     def _on_step(self) -> bool:

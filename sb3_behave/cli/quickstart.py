@@ -28,7 +28,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-steps", type=COUNT, default=10_000, help="frames per episode at most (default: %(default)s)")
     parser.add_argument("--bc-epochs", type=COUNT, default=20, help="epochs of BC in the warm start (default: %(default)s)")
     parser.add_argument(
-        "--fine-tune-steps", type=whole(0), default=100_000, help="PPO env steps after the warm start (default: %(default)s)"
+        "--fine-tune-steps",
+        type=whole(0),
+        default=100_000,
+        help="PPO env steps after the warm start, rounded up to whole rollouts of 4,096 (default: %(default)s)",
     )
     parser.add_argument(
         "--landscape-grid", type=whole(2), default=41, help="points per axis of the landscapes (default: %(default)s)"

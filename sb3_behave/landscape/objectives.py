@@ -255,11 +255,11 @@ def weights_note(weights: np.ndarray) -> str | None:
             "every RL weight is 0 (each step's baseline equals its reward-to-go, as --baseline time does on "
             "episodes of one length): the RL surface is flat and its agreement n/a; use --baseline none or mean"
         )
-    contrast = "record with --env-kwargs reward_mode=score (only pipes and crashes count) or use --baseline mean"
     if np.all(weights >= 0):
         return (
             "every RL weight is positive: RL pulls towards every demonstrated action, so its loss is the IL loss "
-            f"reweighted and agrees with it whatever the play was worth; for a contrast of good and bad steps {contrast}"
+            "reweighted and agrees with it whatever the play was worth; --baseline mean contrasts the better steps "
+            "with the worse (and with alive rewards, --env-kwargs reward_mode=score counts only pipes and crashes)"
         )
     if np.all(weights <= 0):
         return (

@@ -13,6 +13,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from sb3_behave.demos.storage import Demonstrations
+from sb3_behave.stack import imitation_bc_warning_silenced
 from sb3_behave.training import gradient_steps
 from sb3_behave.zoo.adapters.base import ImitationAlgorithm
 
@@ -124,12 +125,13 @@ class BC(ImitationAlgorithm):
 
             if steps.remaining > 0:
                 try:
-                    trainer.train(
-                        n_batches=steps.remaining,
-                        on_batch_end=on_batch_end,
-                        log_interval=max(log_interval, 1),
-                        progress_bar=False,
-                    )
+                    with imitation_bc_warning_silenced():
+                        trainer.train(
+                            n_batches=steps.remaining,
+                            on_batch_end=on_batch_end,
+                            log_interval=max(log_interval, 1),
+                            progress_bar=False,
+                        )
                 except _StopTraining:
                     pass
         return self
@@ -325,12 +327,13 @@ class DAgger(BC):
             venv = _StepCallbacks(self.env, on_step)
             trainer = self._make_dagger_trainer(venv, expert, initial, self.scratch_dir or temporary, self._imitation_logger())
             while self.num_timesteps < total_timesteps and not stop["requested"]:
-                trainer.train(  # total_timesteps=1: exactly one round (collect, label, train)
-                    1,
-                    rollout_round_min_episodes=self.rollout_round_min_episodes,
-                    rollout_round_min_timesteps=self.rollout_round_min_timesteps,
-                    bc_train_kwargs={**bc_kwargs, "log_interval": log_interval},
-                )
+                with imitation_bc_warning_silenced():
+                    trainer.train(  # total_timesteps=1: exactly one round (collect, label, train)
+                        1,
+                        rollout_round_min_episodes=self.rollout_round_min_episodes,
+                        rollout_round_min_timesteps=self.rollout_round_min_timesteps,
+                        bc_train_kwargs={**bc_kwargs, "log_interval": log_interval},
+                    )
             self.round_num += trainer.round_num
         callback.on_training_end()
         return self
