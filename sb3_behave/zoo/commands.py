@@ -19,6 +19,8 @@ from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, requ
 
 #: Where the package keeps its pretrained agents, in the zoo's layout (``<algo>/<env>_<n>/``).
 PRETRAINED_FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
+#: The hyperparameter files shipped with the package (``zoo_configs/`` in the repository).
+SHIPPED_CONFIGS = Path(__file__).resolve().parent.parent / "zoo_configs"
 #: The zoo's default folder of trained agents (it downloads from the Hugging Face hub into it).
 ZOO_DEFAULT_FOLDER = "rl-trained-agents"
 
@@ -32,6 +34,32 @@ def _option(argv: Sequence[str], *names: str) -> str | None:
             if arg.startswith(name + "="):
                 return arg.split("=", 1)[1]
     return None
+
+
+def _with_option(argv: Sequence[str], names: Sequence[str], value: str) -> list[str]:
+    """``argv`` with the value of the option ``names`` replaced by ``value``."""
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg in names and i + 1 < len(argv):
+            argv[i + 1] = value
+        elif any(arg.startswith(name + "=") for name in names):
+            argv[i] = arg.split("=", 1)[0] + "=" + value
+    return argv
+
+
+def resolve_config(conf: str | None) -> str | None:
+    """The ``-conf`` file to use: as given if it exists, else the package's copy of ``zoo_configs/NAME``.
+
+    So ``-conf zoo_configs/gail.yml`` works in any folder, not only in a clone of the repository.
+    """
+    if conf is None or Path(conf).exists():
+        return conf
+    path = Path(conf)
+    shipped = SHIPPED_CONFIGS / path.name
+    if path.parent.name in ("zoo_configs", "") and shipped.is_file():
+        print(f"{conf}: not in this folder: using the copy shipped with sb3-behave, {shipped}", flush=True)
+        return str(shipped)
+    return conf
 
 
 def _has_agent(folder: Path, algo: str, env_id: str) -> bool:
@@ -188,10 +216,15 @@ def train(argv: Sequence[str]) -> int:
     algo = _option(argv, "--algo") or "ppo"
     from sb3_behave.agents import ALGORITHMS
 
-    conf = _option(argv, "-conf", "--conf-file")
+    conf = resolve_config(_option(argv, "-conf", "--conf-file"))
+    if conf is not None:
+        argv = _with_option(argv, ("-conf", "--conf-file"), conf)
     asks_help = "-h" in argv or "--help" in argv
     if algo in ALGORITHMS and conf is None and not asks_help:
-        raise ValueError(f"--algo {algo}: the zoo has no built-in hyperparameters for it: pass -conf zoo_configs/{algo}.yml")
+        raise ValueError(
+            f"--algo {algo}: the zoo has no built-in hyperparameters for it: pass -conf zoo_configs/{algo}.yml "
+            "(shipped with sb3-behave; a file of yours by its path)"
+        )
     if conf is not None and not asks_help and not conf.endswith(".py"):  # a .py file holds a dict the zoo imports
         from sb3_behave.zoo.config import check_config_entry
         from sb3_behave.zoo.registry import register_algorithms
