@@ -188,9 +188,10 @@ def run(
             f"  -> {folder}  (sb3-behave demos info {folder})"
         )
     fine_tune_steps = whole_rollouts(fine_tune_steps)
+    rollouts = fine_tune_steps // (N_ENVS * N_STEPS)
     print(
         f"[3/{steps}] PPO warm-started by BC on the strong demonstrations ({bc_epochs} epochs), "
-        f"then fine-tuned for {fine_tune_steps:,} env steps ({fine_tune_steps // (N_ENVS * N_STEPS)} rollouts "
+        f"then fine-tuned for {fine_tune_steps:,} env steps ({rollouts} rollout{'s' * (rollouts != 1)} "
         f"of {N_ENVS} games x {N_STEPS} steps)"
     )
     trained = warm_start_and_fine_tune(out / "demos" / "strong", out, seed, bc_epochs, fine_tune_steps, max_steps)

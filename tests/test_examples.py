@@ -1,9 +1,17 @@
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from sb3_behave.callbacks.bc_warm_start import discounted_returns
+from sb3_behave.demos import load_demonstrations
+from sb3_behave.envs.flappy_bird import render
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -14,34 +22,91 @@ def run_example(name, *args, cwd):
     ).stdout
 
 
+def number(pattern, text):
+    """The number that ``(NUM)`` stands for in ``pattern`` (a regular expression), read from ``text``."""
+    found = re.search(pattern.replace("(NUM)", r"([-+]?\d+(?:\.\d+)?)"), text)
+    assert found, f"{pattern!r} not in the output:\n{text}"
+    return float(found.group(1))
+
+
+def constant_policy_loss(folder):
+    """The BC loss of the best policy blind to the observation: the entropy of the demonstrated actions."""
+    acts = np.concatenate([t.acts for t in load_demonstrations(folder)])
+    p = np.bincount(acts) / len(acts)
+    return float(-(p[p > 0] * np.log(p[p > 0])).sum())
+
+
+def last_scalar(folder, tag):
+    for events in sorted(Path(folder).rglob("events.out.tfevents.*")):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        if tag in accumulator.Tags()["scalars"]:
+            return accumulator.Scalars(tag)[-1]
+    raise AssertionError(f"no {tag} in {folder}")
+
+
+# A bird that never flaps falls to the ground in 31 frames: 0 pipes and a return of 30 x 0.1 - 1 = 2.0. No
+# policy does worse: flapping only delays the fall, and the first pipe reaches the bird after ~100 frames.
+NEVER_FLAP_RETURN = 2.0
+
+
 def test_flappy_bird_expert_example(tmp_path):
     out = run_example("flappy_bird_expert.py", "--episodes", "1", "--max-steps", "400", "--out", "frame.png", cwd=tmp_path)
-    assert "episode 0: 8 pipes, time limit" in out  # 400 frames: the first pipe comes at frame ~110
-    assert (tmp_path / "frame.png").exists()
+    assert "episode 0: 8 pipes, time limit" in out  # 400 frames: the first pipe comes at frame ~110, then one per ~37
+    frame = (plt.imread(tmp_path / "frame.png")[..., :3] * 255).round().astype(np.uint8)
+    assert frame.shape == (512, 288, 3)
+    assert (frame[430:] == render.GROUND).all()  # the ground at the bottom
+    assert (frame == render.BIRD_BODY).all(axis=2).sum() > 150  # the bird
+    assert (frame == render.PIPE_BODY).all(axis=2).sum() > 5_000  # a pipe: frame 150 is saved
 
 
 def test_ppo_flappy_vec_env_example(tmp_path):
     out = run_example("ppo_flappy_vec_env.py", "--timesteps", "2048", "--n-envs", "4", cwd=tmp_path)
-    assert "mean return over 4 evaluation episodes" in out
-    assert any((tmp_path / "runs" / "tensorboard").rglob("events.out.tfevents.*"))
+    # 2,048 steps teach PPO nothing yet (learning is the benchmarks' business): the figures must be Flappy Bird returns
+    assert number(r"mean return over 4 evaluation episodes: (NUM) \+/- ", out) >= NEVER_FLAP_RETURN - 0.05
+    runs = tmp_path / "runs" / "tensorboard"
+    ep_rew_mean = last_scalar(runs, "rollout/ep_rew_mean")
+    assert ep_rew_mean.step >= 2048 and ep_rew_mean.value >= NEVER_FLAP_RETURN - 1e-3  # the env's rewards reach PPO
 
 
 def test_record_demonstrations_example(tmp_path):
     out = run_example("record_demonstrations.py", "--out", "d", "--episodes", "2", "--max-episode-steps", "300", cwd=tmp_path)
-    assert "poor: 2 episodes" in out and "strong: 2 episodes, 600 transitions" in out
-    assert "BC after one epoch on the strong demonstrations:" in out
+    assert "poor: 2 episodes" in out and "strong: 2 episodes, 600 transitions" in out  # the expert plays to the limit
+    # The expert passes a pipe every ~37 frames from frame ~110: 6 in 300 frames; the poor player dies at the first one.
+    assert number(r"strong: 2 episodes, 600 transitions, mean score (NUM)", out) >= 5
+    assert number(r"poor: 2 episodes, \d+ transitions, mean score (NUM)", out) == 0
+    assert number(r"poor: 2 episodes, (NUM) transitions", out) < 2 * 120  # crashed before the first pipe went by
+    assert number(r"BC after one epoch on the strong demonstrations: (NUM) pipes", out) >= 0
 
 
 def test_bc_warm_start_example(tmp_path):
-    args = ["--demo-episodes", "2", "--demo-frames", "300", "--bc-epochs", "2", "--timesteps", "4096"]
+    args = ["--demo-episodes", "1", "--demo-frames", "1000", "--bc-epochs", "10", "--timesteps", "4096"]
     out = run_example("bc_warm_start.py", *args, cwd=tmp_path)
-    assert "after the warm start:" in out and "after fine-tuning:" in out and "BC warm start on 600 transitions" in out
+    assert "BC warm start on 1000 transitions" in out
+    # Too few epochs for the clone to pass pipes (0.0 before and after), enough for BC to read the observation:
+    # its loss beats the best observation-blind policy's (the expert flaps in ~7% of frames: 0.24 nats).
+    demos = tmp_path / "runs" / "demos" / "flappy_strong"
+    constant = constant_policy_loss(demos)
+    assert number(r"bc_loss=(NUM)", out) < 0.95 * constant, (out, constant)
+    flap_rate = np.mean(np.concatenate([t.acts for t in load_demonstrations(demos)]))
+    assert number(r"bc_accuracy=(NUM)", out) >= 1 - flap_rate - 0.01  # never worse than never flapping
+    assert number(r"entropy=(NUM)", out) >= 0.05 - 1e-3  # the entropy floor
+    # The value head, fitted on the discounted returns, is closer to them than the untrained head's zeros
+    returns = np.concatenate([discounted_returns(t.rews, 0.99) for t in load_demonstrations(demos)])
+    assert number(r"value_loss=(NUM)", out) < 0.75 * np.mean(returns**2)
+    assert number(r"after the warm start: (NUM) pipes", out) >= 0
+    assert number(r"after fine-tuning: +(NUM) pipes", out) >= 0
 
 
 def test_gail_in_the_zoo_example(tmp_path):
-    args = ["--episodes", "1", "--max-episode-steps", "2100", "--timesteps", "8192", "--video-steps", "50"]
+    args = ["--episodes", "1", "--max-episode-steps", "2100", "--timesteps", "24576", "--video-steps", "50"]
     out = run_example("gail_in_the_zoo.py", *args, cwd=tmp_path)
-    assert "mean/disc/disc_loss" in out and "GAIL agent:" in out
+    assert number(r"score +mean (NUM)", out) >= 40  # the expert's demonstration: a pipe every ~37 frames
+    # 6 rounds of GAIL: the discriminator tells the expert from the generator (chance: accuracy 0.5, loss ln 2 = 0.693)
+    assert number(r"mean/disc/disc_acc = (NUM)", out) > 0.75
+    assert number(r"mean/disc/disc_loss = (NUM)", out) < 0.68
+    assert number(r"mean/gen/rollout/ep_rew_mean = (NUM)", out) >= NEVER_FLAP_RETURN - 1e-3  # the env's own rewards
+    assert number(r"GAIL agent: (NUM) pipes", out) >= 0
     assert list((tmp_path / "logs" / "gail").rglob("*.mp4"))
 
 

@@ -6,6 +6,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from sb3_behave.envs import FlappyBirdEnv, FlappyBirdExpert
 from sb3_behave.envs.flappy_bird import core as C
+from sb3_behave.envs.flappy_bird import render as R
 from sb3_behave.envs.flappy_bird.observations import FEATURE_NAMES, decode_features, features, raw_features
 
 ENV_ID = "sb3_behave/FlappyBird-v0"
@@ -40,12 +41,40 @@ def test_spaces(obs_type, shape, dtype):
     assert obs.shape == shape and obs.dtype == dtype and info == {"score": 0}
 
 
+def reference_rgb(core, height, width):
+    """The flat-colour observation drawn pixel by pixel: each pixel's centre is bird, ground, pipe or sky."""
+    image = np.empty((height, width, 3), dtype=np.uint8)
+    for row in range(height):
+        y = (row + 0.5) * C.SCREEN_HEIGHT / height
+        for col in range(width):
+            x = (col + 0.5) * C.SCREEN_WIDTH / width
+            pipe = any(
+                px <= x < px + C.PIPE_WIDTH and not top <= y < top + C.PIPE_GAP
+                for px, top in zip(core.pipe_x[0], core.gap_y[0])
+            )
+            if C.PLAYER_X <= x < C.PLAYER_X + C.PLAYER_WIDTH and core.player_y[0] <= y < core.player_y[0] + C.PLAYER_HEIGHT:
+                image[row, col] = R.BIRD_BODY
+            elif y >= C.BASE_Y:
+                image[row, col] = R.GROUND
+            elif pipe:
+                image[row, col] = R.PIPE_BODY
+            else:
+                image[row, col] = R.SKY_TOP
+    return image
+
+
 def test_rgb_size_option():
+    # (64, 48) is (height, width): a transposed or resized-the-wrong-way image fails the comparison
     env = gym.make(ENV_ID, obs_type="rgb", image_size=(64, 48))
+    expert = FlappyBirdExpert()
     obs, _ = env.reset(seed=0)
+    core = env.unwrapped.core
     assert obs.shape == (64, 48, 3)
-    colours = {tuple(c) for c in obs.reshape(-1, 3)}
-    assert len(colours) >= 3  # sky, ground and bird at least
+    np.testing.assert_array_equal(obs, reference_rgb(core, 64, 48))  # pipes still off screen: sky, ground, bird
+    for _ in range(100):  # the first pipe is on screen from frame 50
+        obs, *_ = env.step(expert.predict(env.unwrapped.features())[0])
+    assert (obs == R.PIPE_BODY).all(axis=2).sum() > 20
+    np.testing.assert_array_equal(obs, reference_rgb(core, 64, 48))
 
 
 def test_unknown_options_name_the_valid_ones():
@@ -120,9 +149,11 @@ def test_score_only_reward_and_score_limit():
 def test_max_episode_steps_truncates():
     env = gym.make(ENV_ID, max_episode_steps=20)
     env.reset(seed=0)
+    ends = []
     for _ in range(20):
         *_, terminated, truncated, _ = env.step(np.int64(1) if env.unwrapped.core.vel_y[0] > 3 else 0)
-    assert truncated and not terminated
+        ends.append((terminated, truncated))
+    assert ends == [(False, False)] * 19 + [(False, True)]  # at the 20th frame, not before
 
 
 def test_same_seed_same_trajectory_and_pipes_from_np_random_only():
@@ -168,14 +199,49 @@ def test_features_mean_what_they_say():
     np.testing.assert_allclose(decode_features(env.features())[:9], [288, 0, 512] * 3, atol=1e-3)
 
 
+def sky(y):
+    """The renderer's sky: a vertical gradient from SKY_TOP (row 0) to SKY_BOTTOM (row 512)."""
+    return tuple(int(a + (b - a) * y / C.SCREEN_HEIGHT) for a, b in zip(R.SKY_TOP, R.SKY_BOTTOM))
+
+
+def assert_bird_drawn_at(frame, core):
+    ys, xs = np.nonzero((frame == R.BIRD_BODY).all(axis=2))
+    assert len(ys) > 150  # the body, less the wing, eye and beak drawn over it
+    top, left = core.player_y[0], C.PLAYER_X
+    # the sprite is rotated by at most 20 degrees: its pixels stay within 8 pixels of the bird's box
+    assert ys.min() >= top - 8 and ys.max() <= top + C.PLAYER_HEIGHT + 8, (ys.min(), ys.max(), top)
+    assert xs.min() >= left - 8 and xs.max() <= left + C.PLAYER_WIDTH + 8, (xs.min(), xs.max())
+    assert abs(ys.mean() - (top + C.PLAYER_HEIGHT / 2)) < 6 and abs(xs.mean() - (left + C.PLAYER_WIDTH / 2)) < 6
+
+
 def test_render_rgb_array_and_human_headless():
     env = gym.make(ENV_ID, render_mode="rgb_array")
-    env.reset(seed=0)
+    obs, _ = env.reset(seed=0)
+    core = env.unwrapped.core
     frame = env.render()
-    assert frame.shape == (512, 288, 3) and frame.dtype == np.uint8 and frame.std() > 10
+    assert frame.shape == (512, 288, 3) and frame.dtype == np.uint8
+    assert tuple(frame[20, 270]) == sky(20)  # top right: no cloud, no score
+    assert (frame[430:] == R.GROUND).all()  # below the grass and its stripes: only ground
+    assert (frame[406:416] == R.GRASS).all()
+    assert (frame[30:90, 120:170] == (255, 255, 255)).all(axis=2).any()  # the score, "0", at the top
+    assert not (frame == R.PIPE_BODY).all(axis=2).any()  # the first pipe starts off screen
+    assert_bird_drawn_at(frame, core)
+    expert = FlappyBirdExpert()
+    for _ in range(80):
+        obs, *_ = env.step(expert.predict(obs)[0])
+    frame = env.render()
+    x, top = int(core.pipe_x[0, 0]), int(core.gap_y[0, 0])
+    assert 0 < x < C.SCREEN_WIDTH - C.PIPE_WIDTH  # a whole pipe on screen
+    column = frame[:, x + 30]  # inside the pipe, right of its light stripe
+    for y in (5, top - 30, top - 10, top + C.PIPE_GAP + 10, top + C.PIPE_GAP + 40, int(C.BASE_Y) - 4):
+        assert tuple(column[y]) == R.PIPE_BODY, y  # above and below the gap (caps included)
+    for y in (top + 25, top + 50, top + 75):
+        assert tuple(column[y]) == sky(y), y  # the gap shows the sky
+    assert_bird_drawn_at(frame, core)  # the bird moved; the drawing followed it
     env.close()
     human = gym.make(ENV_ID, render_mode="human", render_speed=1000.0)
     human.reset(seed=0)
     for _ in range(3):
-        human.step(0)
+        assert human.step(0)[0].shape == (12,)
+    assert human.render() is None
     human.close()

@@ -4,6 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sb3_behave.envs.flappy_bird import core as C
+from sb3_behave.envs.flappy_bird import render as R
 from sb3_behave.envs.flappy_bird.observations import LIDAR_MAX_DISTANCE, LIDAR_ORIGIN_X, RAY_ANGLES, lidar, rgb
 
 
@@ -40,16 +41,28 @@ def test_lidar_matches_a_brute_force_ray_march():
     assert (got < 1).mean() > 0.3  # the states do put obstacles in range
 
 
+def reference_rgb(core, i, height, width):
+    """Bird ``i``'s flat-colour frame: each pixel's centre is in the bird, the ground, a pipe or the sky."""
+    y = (np.arange(height)[:, None] + 0.5) * C.SCREEN_HEIGHT / height
+    x = (np.arange(width)[None, :] + 0.5) * C.SCREEN_WIDTH / width
+    pipe = np.zeros((height, width), dtype=bool)
+    for px, top in zip(core.pipe_x[i], core.gap_y[i]):
+        pipe |= (x >= px) & (x < px + C.PIPE_WIDTH) & ((y < top) | (y >= top + C.PIPE_GAP))
+    top = core.player_y[i]
+    bird = (x >= C.PLAYER_X) & (x < C.PLAYER_X + C.PLAYER_WIDTH) & (y >= top) & (y < top + C.PLAYER_HEIGHT)
+    ground = np.broadcast_to(y >= C.BASE_Y, (height, width))
+    colours = np.array([R.BIRD_BODY, R.GROUND, R.PIPE_BODY, R.SKY_TOP], dtype=np.uint8)
+    return colours[np.select([bird, ground, pipe], [0, 1, 2], 3)]
+
+
 def test_rgb_draws_the_bird_where_it_is():
-    core = random_states(4, seed=1)
-    core.pipe_x[:] = np.inf
+    # Random birds and pipes (some half off screen, some third slots empty), compared pixel by pixel
+    core = random_states(6, seed=1)
     frames = rgb(core, 128, 72)
-    scale_y = 128 / C.SCREEN_HEIGHT
-    for i in range(4):
-        bird_rows = np.flatnonzero((frames[i] == (250, 200, 40)).all(axis=2).any(axis=1))
-        expected_top = core.player_y[i] * scale_y
-        if core.player_y[i] > 0:
-            assert abs(bird_rows.min() - expected_top) <= 1.5
+    for i in range(core.n_birds):
+        np.testing.assert_array_equal(frames[i], reference_rgb(core, i, 128, 72), err_msg=f"state {i}")
+    for colour in (R.BIRD_BODY, R.PIPE_BODY, R.GROUND):
+        assert (frames == colour).all(axis=-1).any(axis=(1, 2)).sum() >= 4  # the states show what is compared
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

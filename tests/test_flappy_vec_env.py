@@ -67,21 +67,82 @@ def test_expert_refuses_other_observations():
         FlappyBirdExpert().predict(np.zeros(180, dtype=np.float32))
 
 
+def assert_normalized(obs, varying):
+    assert np.abs(obs.mean(axis=0)).max() < 0.75
+    std = obs.std(axis=0)[varying]
+    assert std.min() > 0.5 and std.max() < 2.0, std
+
+
 def test_works_under_vec_monitor_vec_normalize_and_ppo(tmp_path):
     venv = VecNormalize(VecMonitor(FlappyBirdVecEnv(8, seed=0)), norm_reward=True)
+    obs = venv.reset()
+    raw_obs, normalized = [venv.get_original_obs()], [obs]
+    returns, lengths, episodes = np.zeros(8), np.zeros(8, dtype=int), []
+    for flaps in actions_for(300, 8):
+        obs, _, dones, infos = venv.step(flaps)
+        raw_obs.append(venv.get_original_obs())
+        normalized.append(obs)
+        returns += venv.get_original_reward()
+        lengths += 1
+        for i in np.flatnonzero(dones):
+            # VecMonitor's episode is the sum of the env's own rewards: +0.1 per frame, +1 per pipe, -1 the crash
+            episode = infos[i]["episode"]
+            assert episode["l"] == lengths[i] and episode["r"] == pytest.approx(returns[i], abs=1e-4)
+            assert not infos[i]["TimeLimit.truncated"]
+            assert episode["r"] == pytest.approx(0.1 * (lengths[i] - 1) + infos[i]["score"] - 1, abs=1e-4)
+            episodes.append(episode["l"])
+            returns[i], lengths[i] = 0.0, 0
+    assert len(episodes) >= 16  # random flapping crashes within ~100 frames...
+    assert np.mean(episodes) > 40, episodes  # ...later than a bird that never flaps (31 frames): the flaps reach the games
+    # VecNormalize's statistics are those of every observation the env gave...
+    np.testing.assert_allclose(obs, venv.normalize_obs(venv.get_original_obs()), atol=1e-6)
+    raw_obs, normalized = np.concatenate(raw_obs), np.concatenate(normalized)
+    np.testing.assert_allclose(venv.obs_rms.mean, raw_obs.mean(axis=0), atol=1e-4)
+    np.testing.assert_allclose(venv.obs_rms.var, raw_obs.var(axis=0), rtol=1e-3, atol=1e-6)
+    # ...and what the agent sees is about centred and scaled, which the raw features are not
+    varying = raw_obs.std(axis=0) > 0.05  # the third pipe is off screen all along: a constant
+    assert np.abs(raw_obs.mean(axis=0)).max() > 0.9 and raw_obs.std(axis=0)[varying].min() < 0.1
+    assert_normalized(normalized, varying)
+
     model = PPO("MlpPolicy", venv, n_steps=64, batch_size=128, n_epochs=1, seed=0, device="cpu")
+    before = {name: p.detach().clone() for name, p in model.policy.named_parameters()}
     model.learn(1024)
-    episodes = [info for info in model.ep_info_buffer]
-    assert episodes and all("r" in e and "l" in e for e in episodes)
+    changed = {name for name, p in model.policy.named_parameters() if not np.array_equal(p.detach(), before[name])}
+    assert {"action_net.weight", "value_net.weight"} <= changed
+    assert_normalized(model.rollout_buffer.observations.reshape(-1, 12), varying)  # the last rollout PPO trained on
+    assert model.ep_info_buffer
+    for episode in model.ep_info_buffer:  # raw returns (VecMonitor is inside VecNormalize): 0.1 per frame, 1 per pipe
+        pipes = episode["r"] - (0.1 * (episode["l"] - 1) - 1)
+        assert pipes > -1e-4 and abs(pipes - round(pipes)) < 1e-4, episode
     model.save(tmp_path / "ppo")
     loaded = PPO.load(tmp_path / "ppo", device="cpu")
-    action, _ = loaded.predict(venv.reset(), deterministic=True)
+    obs = venv.reset()
+    action, _ = loaded.predict(obs, deterministic=True)
     assert action.shape == (8,)
+    np.testing.assert_array_equal(action, model.predict(obs, deterministic=True)[0])
+    for name, p in loaded.policy.named_parameters():
+        np.testing.assert_array_equal(p.detach(), model.policy.get_parameter(name).detach())
 
 
 def test_rgb_array_images():
+    # Game i of the VecEnv draws exactly what a single env seeded with seed + i draws after the same play
     venv = FlappyBirdVecEnv(2, seed=0, render_mode="rgb_array")
-    venv.reset()
+    obs = venv.reset()
+    expert, played = FlappyBirdExpert(), []
+    for _ in range(90):  # the first pipes, of different heights in the two games, are on screen
+        actions, _ = expert.predict(obs)
+        obs, _, dones, _ = venv.step(actions)
+        played.append(actions)
+        assert not dones.any()
     images = venv.get_images()
-    assert len(images) == 2 and images[0].shape == (512, 288, 3)
-    assert venv.render().shape[2] == 3
+    assert len(images) == 2
+    for i in range(2):
+        env = gym.make("sb3_behave/FlappyBird-v0", render_mode="rgb_array")
+        env.reset(seed=i)
+        for actions in played:
+            env.step(actions[i])
+        np.testing.assert_array_equal(images[i], env.render())
+        assert (images[i] == (96, 178, 52)).all(axis=2).sum() > 5_000  # pipe green: a pipe is drawn
+    differ = (images[0] != images[1]).any(axis=2)
+    assert differ.sum() > 500  # the games differ (pipes, the bird's flight), so do their images
+    np.testing.assert_array_equal(venv.render(), np.concatenate(images))  # SB3 tiles 2 images one above the other
