@@ -35,7 +35,7 @@ def check_output(path: PathLike, overwrite: bool = False, folder: bool = True, f
     if entries:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
         raise ValueError(
-            f"{flag} {path}: already holds an earlier report ({shown}): "
+            f"{flag} {path}: is not empty ({shown}), and may hold an earlier report: "
             f"pass --overwrite to replace it, or choose another {flag}"
         )
     return path

@@ -339,7 +339,7 @@ def test_a_report_is_never_written_over_an_earlier_one_without_overwrite(tmp_pat
     before = snapshot(out)
     assert main([*base, str(demos / "poor")]) == 2  # refused before any work
     err = capsys.readouterr().err
-    assert f"--out {out}: already holds an earlier report" in err and "--overwrite" in err and err.count("\n") == 1
+    assert f"--out {out}: is not empty (" in err and "--overwrite" in err and err.count("\n") == 1
     assert snapshot(out) == before
     # a failed run with --overwrite leaves the earlier report as it was
     assert main([*base, str(tmp_path / "nowhere"), "--overwrite"]) == 2
@@ -347,14 +347,15 @@ def test_a_report_is_never_written_over_an_earlier_one_without_overwrite(tmp_pat
     assert main([*base, str(demos / "strong"), "--overwrite"]) == 0
     after = {str(p) for p in snapshot(out)}
     assert "poor.png" not in after and "strong.png" in after and "notes.txt" in after  # no stale figure; yours stay
-    assert json.loads((out / "landscape.json").read_text())["sets"].keys() == {"strong"}
+    report = json.loads((out / "landscape.json").read_text())
+    assert report["sets"].keys() == {"strong"} and report["env_kwargs"] == {}  # a mapping, even when empty
 
 
 def test_quickstart_and_bench_refuse_to_overwrite_before_any_work(tmp_path, capsys):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "ppo_bc_warm_start.zip").write_bytes(b"an earlier run")
     assert exit_status(["quickstart", "--out", str(tmp_path / "run")]) == 2
-    assert "already holds an earlier report (ppo_bc_warm_start.zip)" in capsys.readouterr().err
+    assert "is not empty (ppo_bc_warm_start.zip), and may hold an earlier report" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["ppo_bc_warm_start.zip"]
     table = tmp_path / "table.md"
     table.write_text("an earlier table")
