@@ -365,3 +365,14 @@ def test_quickstart_and_bench_refuse_to_overwrite_before_any_work(tmp_path, caps
         exit_status(["bench", "env", "--seconds", "0.01", "--repeats", "1", "--markdown-out", str(table), "--overwrite"]) == 0
     )
     assert table.read_text().startswith("Machine:")
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_playing(tmp_path, monkeypatch, capsys):
+    import sb3_behave.demos.storage as storage
+
+    (tmp_path / "locked").mkdir()
+    played = []
+    monkeypatch.setattr(storage.os, "access", lambda path, mode: False)  # as for a read-only folder (root ignores chmod)
+    monkeypatch.setattr("sb3_behave.demos.record.play_episodes", lambda *args, **kwargs: played.append(1))
+    assert exit_status(["record-demos", "--episodes", "1", "--out", str(tmp_path / "locked")]) == 2
+    assert "locked: cannot write into this folder (permission denied)" in capsys.readouterr().err and not played
