@@ -141,7 +141,7 @@ def replay(path):
         assert not (terminated or truncated), f"{path.name}: the env ended at step {t}, the file goes on"
         obs, reward, terminated, truncated, _ = env.step(action)
         np.testing.assert_array_equal(obs, traj.obs[t + 1], err_msg=f"{path.name}: observation {t + 1}")
-        assert reward == traj.rews[t], (path.name, t)
+        assert np.float32(reward) == traj.rews[t], (path.name, t)  # saved as float32
     assert terminated or truncated, f"{path.name}: the file ends before the episode did"
     assert (terminated, truncated) == (traj.terminal, meta["truncated"])
     assert meta["length"] == len(traj.acts) and meta["return"] == pytest.approx(float(traj.rews.sum()))
