@@ -218,6 +218,10 @@ BATTERY = {
         "nowhere/ppo folder",
     ),
     "no such demos": (["demos", "info", "{tmp}/nowhere"], "nowhere: no such file or folder"),
+    "a player name the loader would refuse": (
+        ["record-demos", "--player", "x" * 300, "--out", "{tmp}/d"],
+        "metadata field 'player' is 'xxx.*: 300 characters, expected at most 256",
+    ),
 }
 
 
@@ -376,3 +380,10 @@ def test_a_folder_that_cannot_be_written_is_refused_before_playing(tmp_path, mon
     monkeypatch.setattr("sb3_behave.demos.record.play_episodes", lambda *args, **kwargs: played.append(1))
     assert exit_status(["record-demos", "--episodes", "1", "--out", str(tmp_path / "locked")]) == 2
     assert "locked: cannot write into this folder (permission denied)" in capsys.readouterr().err and not played
+
+
+def test_an_algorithm_the_zoo_does_not_know_is_the_zoos_own_usage_error(capsys):
+    # The config check leaves it to the zoo's parser (its usage, then one error line), not a KeyError traceback.
+    assert exit_status(["train", "--algo", "PPO", "--env", "CartPole-v1", "-conf", "zoo_configs/ppo.yml"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].endswith(")") and "argument --algo: invalid choice: 'PPO'" in err and "Traceback" not in err

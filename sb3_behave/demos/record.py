@@ -11,7 +11,7 @@ from imitation.data.types import TrajectoryWithRew
 
 from sb3_behave.agents import SKILL_PRESETS, Policy, is_flappy, make_policy
 from sb3_behave.demos.recorder import RecordDemonstrations
-from sb3_behave.demos.storage import PathLike
+from sb3_behave.demos.storage import MAX_TEXT_CHARS, PathLike
 from sb3_behave.registration import make_env
 
 
@@ -122,6 +122,8 @@ def record_demonstrations(
     policy, description = make_policy(expert, env, algo=algo, seed=seed)
     if epsilon > 0:
         description += f" (epsilon={epsilon:g})"
+    if len(description) > MAX_TEXT_CHARS:  # a model's long path: keep its end
+        description = "..." + description[-(MAX_TEXT_CHARS - 3) :]
     recorder = RecordDemonstrations(env, folder, player=player or description, skill=skill)
     play_episodes(recorder, policy, episodes, seed=seed, epsilon=epsilon, progress_bar=progress_bar, keep=False)
     recorder.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, SupportsFloat
 
@@ -9,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 from imitation.data.types import TrajectoryWithRew
 
-from sb3_behave.demos.storage import PathLike, check_folder_accepts, episode_metadata, write_episode
+from sb3_behave.demos.storage import PathLike, check_folder_accepts, episode_metadata, json_safe, parse_metadata, write_episode
 
 
 class RecordDemonstrations(gym.Wrapper):
@@ -41,6 +42,8 @@ class RecordDemonstrations(gym.Wrapper):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(env)
+        # What the loader would refuse is refused before anything is played.
+        parse_metadata("RecordDemonstrations", json.dumps(json_safe({"player": player, "skill": skill, **(metadata or {})})))
         check_folder_accepts(folder, env)
         self.folder = Path(folder)
         self.player = player

@@ -225,7 +225,7 @@ def train(argv: Sequence[str]) -> int:
             f"--algo {algo}: the zoo has no built-in hyperparameters for it: pass -conf zoo_configs/{algo}.yml "
             "(shipped with sb3-behave; a file of yours by its path)"
         )
-    if conf is not None and not asks_help and not conf.endswith(".py"):  # a .py file holds a dict the zoo imports
+    if conf is not None and not asks_help and conf.endswith((".yml", ".yaml")):  # else a Python file or module
         from sb3_behave.zoo.config import check_config_entry
         from sb3_behave.zoo.registry import register_algorithms
 

@@ -36,8 +36,9 @@ def check_config_entry(path: str | Path, algo: str, env_id: str) -> None:
     """Check the entry of ``env_id`` in the zoo hyperparameter file ``path`` for the algorithm ``algo``.
 
     Unknown keys (for algorithms whose constructor lists its keywords), schedules that are neither a
-    number nor ``lin_<number>``, and numbers given as text are refused. A file or entry the zoo
-    cannot find is left to the zoo's own message.
+    number nor ``lin_<number>``, and numbers given as text are refused. Only the env's own entry is
+    checked; an unknown algorithm, a missing entry (the zoo then takes ``atari`` or ``default``) and
+    a Python ``-conf`` are left to the zoo.
 
     :param path: the ``-conf`` file
     :param algo: the zoo name of the algorithm (``ppo``, ``bc``, ...), registered in ``rl_zoo3.utils.ALGOS``
@@ -58,10 +59,9 @@ def check_config_entry(path: str | Path, algo: str, env_id: str) -> None:
         raise ValueError(f"{path}: not valid YAML{where}: {getattr(error, 'problem', error)}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of env ids to hyperparameters, got a {type(data).__name__}")
-    name = env_id if env_id in data else "default"
-    entry = data.get(name)
-    if entry is None:
-        return  # the zoo says which env has no hyperparameters
+    if env_id not in data or algo not in ALGOS:
+        return  # the zoo picks an "atari" or "default" entry, or says what is missing, itself
+    name, entry = env_id, data[env_id]
     if not isinstance(entry, dict):
         raise ValueError(f"{path}: {name}: expected a mapping of hyperparameters, got a {type(entry).__name__}")
     where = f"{path}: {name}"
