@@ -75,6 +75,11 @@ def env_kwargs(spec: Any) -> dict[str, Any]:
     return json_safe({k: v for k, v in spec.kwargs.items() if k not in DISPLAY_KWARGS})
 
 
+def differing_kwargs(recorded: dict[str, Any], kwargs: dict[str, Any]) -> list[str]:
+    """The names of the env kwargs that differ between two sets of them (set in one only, or to other values)."""
+    return sorted(k for k in set(recorded) | set(kwargs) if recorded.get(k) != kwargs.get(k))
+
+
 def episode_metadata(env: gym.Env, **fields: Any) -> dict[str, Any]:
     """Metadata of an episode of ``env``: env id, kwargs and time limit, plus ``fields``.
 
@@ -158,7 +163,7 @@ def check_folder_accepts(folder: PathLike, env: gym.Env) -> None:
             f"{folder}: holds episodes of {recorded.get('env_id')}, not of {env_id}: record into another folder"
         )
     old = recorded.get("env_kwargs") or {}
-    differing = sorted(k for k in set(old) | set(kwargs) if old.get(k) != kwargs.get(k))
+    differing = differing_kwargs(old, kwargs)
     if differing:
 
         def shown(values: dict[str, Any], key: str) -> str:
@@ -558,7 +563,7 @@ def check_episodes(episodes: Sequence[Episode], env: Any = None) -> None:
             raise DemonstrationError(f"{episode.source}: recorded in {meta.get('env_id')!r}, not in {env_id!r}")
         if meta and kwargs is not None and meta.get("env_kwargs") != kwargs:
             recorded = meta.get("env_kwargs") or {}
-            keys = sorted(k for k in set(recorded) | set(kwargs) if recorded.get(k) != kwargs.get(k))
+            keys = differing_kwargs(recorded, kwargs)
             raise DemonstrationError(
                 f"{episode.source}: recorded with env kwargs {recorded!r}, but the env has {kwargs!r} "
                 f"(differing: {', '.join(keys)})"
