@@ -1,0 +1,101 @@
+"""Trajectories pinned bit for bit: the simulation core may get faster, never different.
+
+``tests/data/flappy_trajectories.json`` holds the SHA-256 of every observation, reward, end flag,
+score and terminal observation of a few seeded runs, recorded with the numpy core of sb3-behave
+0.x before the compiled core replaced it (2026-11-30). They cover the single env (features,
+lidar, rgb; crashes, score limits, time limits, resets without a seed) and the VecEnv (auto-reset,
+terminal observations, the expert's long games, so that many blocks of pipe heights are drawn).
+
+Re-record only for an intended change of the game: ``python tests/test_flappy_trajectories.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from sb3_behave.envs import FlappyBirdExpert, FlappyBirdVecEnv
+
+PINNED = Path(__file__).parent / "data" / "flappy_trajectories.json"
+
+#: name -> (runner, keyword arguments of the env, steps, seed, flap probability; None: the expert)
+CASES = {
+    "single-features": ("single", {"obs_type": "features"}, 3000, 3, 0.1),
+    "single-features-score-limit": ("single", {"reward_mode": "score", "score_limit": 3}, 3000, 4, None),
+    "single-lidar": ("single", {"obs_type": "lidar", "max_episode_steps": 200}, 1500, 5, 0.12),
+    "single-rgb": ("single", {"obs_type": "rgb", "image_size": (32, 24)}, 600, 6, 0.1),
+    "vec-features": ("vec", {"n_envs": 16, "max_episode_steps": 150}, 2000, 7, 0.12),
+    "vec-features-expert": ("vec", {"n_envs": 8, "reward_mode": "score", "score_limit": 40}, 3000, 8, None),
+    "vec-lidar": ("vec", {"n_envs": 8}, 800, 9, 0.1),
+}
+
+
+def _update(digest: Any, *arrays: object) -> None:
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+
+
+def run_single(kwargs: dict, steps: int, seed: int, flap: float | None) -> str:
+    env = gym.make("sb3_behave/FlappyBird-v0", **kwargs)
+    expert = FlappyBirdExpert()
+    rng = np.random.default_rng(seed)
+    digest = hashlib.sha256()
+    obs, _ = env.reset(seed=seed)
+    _update(digest, obs)
+    for _ in range(steps):
+        if flap is None:
+            action = int(expert.act(env.unwrapped.features()[None])[0])
+        else:
+            action = int(rng.random() < flap)
+        obs, reward, terminated, truncated, info = env.step(action)
+        _update(digest, obs, np.float64(reward), np.array([terminated, truncated]), np.int64(info["score"]))
+        if terminated or truncated:
+            obs, _ = env.reset()  # no seed: the env's generator goes on
+            _update(digest, obs)
+    env.close()
+    return digest.hexdigest()
+
+
+def run_vec(kwargs: dict, steps: int, seed: int, flap: float | None) -> str:
+    venv = FlappyBirdVecEnv(seed=seed, **kwargs)
+    expert = FlappyBirdExpert()
+    rng = np.random.default_rng(seed)
+    digest = hashlib.sha256()
+    obs = venv.reset()
+    _update(digest, obs)
+    for _ in range(steps):
+        if flap is None:
+            actions = expert.act(obs)
+        else:
+            actions = (rng.random(venv.num_envs) < flap).astype(np.int64)
+        obs, rewards, dones, infos = venv.step(actions)
+        _update(digest, obs, rewards, dones, venv.scores)
+        for i in np.flatnonzero(dones):
+            info = infos[i]
+            _update(digest, np.int64(i), info["terminal_observation"], np.int64(info["score"]))
+            _update(digest, np.array(info["TimeLimit.truncated"]))
+    venv.close()
+    return digest.hexdigest()
+
+
+def digest_of(name: str) -> str:
+    runner, kwargs, steps, seed, flap = CASES[name]
+    return (run_single if runner == "single" else run_vec)(kwargs, steps, seed, flap)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_trajectories_are_bit_identical_to_the_recorded_ones(name):
+    pinned = json.loads(PINNED.read_text())
+    assert digest_of(name) == pinned[name], f"{name}: the trajectory changed (see this file's docstring)"
+
+
+if __name__ == "__main__":
+    PINNED.write_text(json.dumps({name: digest_of(name) for name in sorted(CASES)}, indent=2) + "\n")
+    print(f"wrote {PINNED}")
