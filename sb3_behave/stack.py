@@ -26,7 +26,18 @@ IMITATION_REQUIREMENT = "imitation==1.0.1"
 #: The one command that adds imitation to the current stack without its pins.
 IMITATION_INSTALL = f"pip install --no-deps {IMITATION_REQUIREMENT}"
 #: The packages that make a stack, in the order they are shown.
-PACKAGES = ("stable-baselines3", "sb3-contrib", "rl_zoo3", "gymnasium", "numpy", "torch", "imitation", "pyarrow", "minari")
+PACKAGES = (
+    "stable-baselines3",
+    "sb3-contrib",
+    "rl_zoo3",
+    "gymnasium",
+    "numpy",
+    "numba",
+    "torch",
+    "imitation",
+    "pyarrow",
+    "minari",
+)
 
 
 class MissingImitationError(ImportError):

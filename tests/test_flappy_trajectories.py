@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,33 @@ def digest_of(name: str) -> str:
 def test_trajectories_are_bit_identical_to_the_recorded_ones(name):
     pinned = json.loads(PINNED.read_text())
     assert digest_of(name) == pinned[name], f"{name}: the trajectory changed (see this file's docstring)"
+
+
+def test_the_kernels_are_compiled():
+    from sb3_behave.envs.flappy_bird import core, jit, observations
+
+    assert jit.COMPILED
+    for function in (core._step_birds, core._reset_birds, observations._fill_features, observations._fill_lidar):
+        assert type(function).__name__ == "CPUDispatcher", f"{function} is not compiled by numba"
+
+
+def test_without_numba_the_same_python_code_gives_the_same_trajectories():
+    """The fallback runs the kernels' own Python source: slower, bit for bit the same."""
+    script = f"""
+import sys
+sys.modules["numba"] = None  # numba cannot be imported
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import json
+from test_flappy_trajectories import PINNED, digest_of
+from sb3_behave.envs.flappy_bird import jit
+assert not jit.COMPILED
+pinned = json.loads(PINNED.read_text())
+for name in ("single-features", "single-lidar", "vec-features"):
+    assert digest_of(name) == pinned[name], name
+print("same")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "same", done.stderr[-2000:]
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""The one Flappy Bird simulation: N birds stepped at once with numpy.
+"""The one Flappy Bird simulation: N birds stepped at once by one compiled loop.
 
 The single :class:`~sb3_behave.envs.FlappyBirdEnv` is this core with ``n_birds=1``; the
-:class:`~sb3_behave.envs.FlappyBirdVecEnv` is the same core with many birds.
+:class:`~sb3_behave.envs.FlappyBirdVecEnv` is the same core with many birds. The physics is one
+Python loop over birds (:func:`_step_birds`), compiled by numba (see
+:mod:`~sb3_behave.envs.flappy_bird.jit`): one call per frame whatever the number of birds.
 
 Constants are those of the classic FlapPyBird game (288x512 screen at 30 frames per second).
 Collisions use the axis-aligned rectangles of the bird and the pipes (the original game used
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+
+from sb3_behave.envs.flappy_bird.jit import kernel
 
 # Screen and ground
 SCREEN_WIDTH = 288
@@ -56,6 +60,10 @@ _PASS_X = PLAYER_MID_X - PIPE_WIDTH / 2  # pipe x at which its middle meets the 
 _GAP_BLOCK = 64
 
 
+#: No limit on the score or the frames: the sentinel the kernels compare against.
+NO_LIMIT = np.iinfo(np.int64).max
+
+
 @dataclass(frozen=True)
 class BirdState:
     """A snapshot of some birds' state: what the observation functions read."""
@@ -71,11 +79,22 @@ class BirdState:
         return len(self.player_y)
 
 
+@dataclass(frozen=True)
+class StepResult:
+    """What one frame did to each bird: views of the core's buffers, overwritten by the next frame."""
+
+    passed: np.ndarray  #: a pipe was passed
+    crashed: np.ndarray  #: the bird touched a pipe or the ground (the episode is over)
+    truncated: np.ndarray  #: a score or frame limit was reached without a crash
+    reward: np.ndarray  #: float64 rewards (see :data:`REWARD_MODES`)
+
+
 class FlappyBirdCore:
     """State and physics of ``n_birds`` independent Flappy Bird games.
 
     Every array has the birds on its first axis. Pipes live in ``MAX_PIPES`` slots per bird,
-    sorted from left to right; an empty slot has ``pipe_x == inf``.
+    sorted from left to right; an empty slot has ``pipe_x == inf``. The arrays are updated in
+    place: a reference to one stays current.
 
     :param n_birds: number of games stepped together
     """
@@ -94,6 +113,11 @@ class FlappyBirdCore:
         self.rngs: list[np.random.Generator | None] = [None] * n_birds  # None: fresh entropy when needed
         self._gaps = np.zeros((n_birds, _GAP_BLOCK))
         self._gap_next = np.full(n_birds, _GAP_BLOCK)
+        self._all = np.arange(n_birds)
+        self._result = StepResult(
+            np.zeros(n_birds, dtype=bool), np.zeros(n_birds, dtype=bool), np.zeros(n_birds, dtype=bool), np.zeros(n_birds)
+        )
+        self._refill = np.zeros(n_birds, dtype=np.int64)
 
     def select(self, birds: np.ndarray) -> BirdState:
         """A copy of the state of the birds at indices ``birds``.
@@ -111,95 +135,166 @@ class FlappyBirdCore:
         self.rngs[index] = rng
         self._gap_next[index] = _GAP_BLOCK  # drop gaps drawn from the old generator
 
-    def _draw_gaps(self, birds: np.ndarray, count: int) -> np.ndarray:
-        """Next ``count`` gap heights for each bird in ``birds``, shape (len(birds), count)."""
-        for i in birds[self._gap_next[birds] + count > _GAP_BLOCK]:
-            rng = self.rngs[i]
-            if rng is None:
-                rng = self.rngs[i] = np.random.default_rng()
-            self._gaps[i] = GAP_Y_MIN + rng.integers(0, GAP_Y_CHOICES, size=_GAP_BLOCK)
-            self._gap_next[i] = 0
-        columns = self._gap_next[birds, None] + np.arange(count)
-        self._gap_next[birds] += count
-        return self._gaps[birds[:, None], columns]
+    def _draw_block(self, index: int) -> None:
+        """Draw bird ``index``'s next block of gap heights (the rest of its block is dropped)."""
+        rng = self.rngs[index]
+        if rng is None:
+            rng = self.rngs[index] = np.random.default_rng()
+        self._gaps[index] = GAP_Y_MIN + rng.integers(0, GAP_Y_CHOICES, size=_GAP_BLOCK)
+        self._gap_next[index] = 0
 
     def reset(self, birds: np.ndarray | Sequence[int] | None = None) -> None:
         """Start a new game for the given birds (all by default).
 
         :param birds: indices of the birds to reset
         """
-        index = np.arange(self.n_birds) if birds is None else np.asarray(birds, dtype=np.int64)
+        index = self._all if birds is None else np.asarray(birds, dtype=np.int64)
         if index.size == 0:
             return
-        self.player_y[index] = PLAYER_START_Y
-        self.vel_y[index] = PLAYER_START_VEL_Y
-        self.rot[index] = PLAYER_START_ROT
-        self.score[index] = 0
-        self.frame[index] = 0
-        self.pipe_x[index] = (FIRST_PIPE_X, FIRST_PIPE_X + PIPE_SPACING, NO_PIPE)
-        self.gap_y[index, 2] = 0.0
-        self.gap_y[index, :2] = self._draw_gaps(index, 2)
+        for i in index[self._gap_next[index] > _GAP_BLOCK - 2]:  # a new game takes two gap heights
+            self._draw_block(i)
+        state = (self.player_y, self.vel_y, self.rot, self.pipe_x, self.gap_y, self.score, self.frame)
+        _reset_birds(index, *state, self._gaps, self._gap_next)
 
-    def step(self, flap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def step(
+        self, flap: np.ndarray, reward_mode: str = "alive", score_limit: int | None = None, max_frames: int | None = None
+    ) -> StepResult:
         """Advance every bird by one frame.
 
-        Pipes are sorted and at least 144 pixels apart, so only the first pipe can be passed
-        or touched in a frame: the others are still to the right of the bird.
-
         :param flap: boolean array, one entry per bird: flap this frame
-        :return: ``(passed, crashed)``, boolean arrays: a pipe was passed, the bird crashed
+        :param reward_mode: ``"alive"`` or ``"score"`` (see :data:`REWARD_MODES`)
+        :param score_limit: a bird that reaches this score without crashing is truncated
+        :param max_frames: a bird that reaches this frame without crashing is truncated
+        :return: per-bird arrays, valid until the next call
         """
-        flap = flap & (self.player_y > PLAYER_FLAP_CEILING)
-        front = self.pipe_x[:, 0]
-        # A pipe counts when its middle passes the bird's middle (a 4-pixel window, one frame).
-        passed = (front > _PASS_X - 4) & (front <= _PASS_X)
-        self.score += passed
-        # A flap sets the speed and the nose up; otherwise gravity up to terminal velocity.
-        self.rot = np.where(flap, PLAYER_START_ROT, np.maximum(self.rot - PLAYER_VEL_ROT, PLAYER_MIN_ROT))
-        self.vel_y = np.where(flap, PLAYER_FLAP_ACC, np.minimum(self.vel_y + PLAYER_ACC_Y, PLAYER_MAX_VEL_Y))
-        self.player_y += np.minimum(self.vel_y, BASE_Y - self.player_y - PLAYER_HEIGHT)
-        # Pipes scroll; a new one appears when the first is about to leave, which then goes.
-        self.pipe_x += PIPE_VEL_X
-        spawn = np.abs(front - 2.5) < 2.5  # 0 < x < 5
-        if spawn.any():
-            birds = np.flatnonzero(spawn & (self.pipe_x[:, 2] == NO_PIPE))
-            self.pipe_x[birds, 2] = NEW_PIPE_X
-            self.gap_y[birds, 2] = self._draw_gaps(birds, 1)[:, 0]
-        gone = front < -PIPE_WIDTH
-        if gone.any():
-            gone = np.flatnonzero(gone)
-            self.pipe_x[gone, :-1] = self.pipe_x[gone, 1:]
-            self.pipe_x[gone, -1] = NO_PIPE
-            self.gap_y[gone, :-1] = self.gap_y[gone, 1:]
-        self.frame += 1
-        return passed, self.crashed()
+        result = self._result
+        n_refill = _step_birds(
+            flap,
+            self.player_y,
+            self.vel_y,
+            self.rot,
+            self.pipe_x,
+            self.gap_y,
+            self.score,
+            self.frame,
+            self._gaps,
+            self._gap_next,
+            0.1 if reward_mode == "alive" else 0.0,
+            NO_LIMIT if score_limit is None else score_limit,
+            NO_LIMIT if max_frames is None else max_frames,
+            result.passed,
+            result.crashed,
+            result.truncated,
+            result.reward,
+            self._refill,
+        )
+        for i in self._refill[:n_refill]:  # new pipes of birds whose block of gap heights ran out
+            self._draw_block(i)
+            self.gap_y[i, 2] = self._gaps[i, 0]
+            self._gap_next[i] = 1
+        return result
 
-    def crashed(self) -> np.ndarray:
-        """Whether each bird touches the ground or the first pipe (rectangle overlap)."""
-        front = self.pipe_x[:, 0]
-        gap_top = self.gap_y[:, 0]
-        in_pipe_column = (front < PLAYER_X + PLAYER_WIDTH) & (front > PLAYER_X - PIPE_WIDTH)
-        outside_gap = (self.player_y < gap_top) | (self.player_y > gap_top + (PIPE_GAP - PLAYER_HEIGHT))
-        return (self.player_y >= BASE_Y - 1 - PLAYER_HEIGHT) | (in_pipe_column & outside_gap)
+
+@kernel
+def _reset_birds(index, player_y, vel_y, rot, pipe_x, gap_y, score, frame, gaps, gap_next):  # type: ignore[no-untyped-def]
+    """Put the birds at ``index`` at the start of a game: two pipes, heights from their blocks."""
+    for i in index:
+        player_y[i] = PLAYER_START_Y
+        vel_y[i] = PLAYER_START_VEL_Y
+        rot[i] = PLAYER_START_ROT
+        score[i] = 0
+        frame[i] = 0
+        pipe_x[i, 0] = FIRST_PIPE_X
+        pipe_x[i, 1] = FIRST_PIPE_X + PIPE_SPACING
+        pipe_x[i, 2] = NO_PIPE
+        g = gap_next[i]
+        gap_y[i, 0] = gaps[i, g]
+        gap_y[i, 1] = gaps[i, g + 1]
+        gap_y[i, 2] = 0.0
+        gap_next[i] = g + 2
+
+
+@kernel
+def _step_birds(  # type: ignore[no-untyped-def]
+    flap,
+    player_y,
+    vel_y,
+    rot,
+    pipe_x,
+    gap_y,
+    score,
+    frame,
+    gaps,
+    gap_next,
+    alive_bonus,
+    score_limit,
+    max_frames,
+    passed,
+    crashed,
+    truncated,
+    reward,
+    refill,
+):
+    """One frame of every bird, in float64 as the classic game; returns how many birds need gaps.
+
+    Pipes are sorted and at least 144 pixels apart, so only the first pipe can be passed or
+    touched in a frame: the others are still to the right of the bird. A bird whose block of gap
+    heights is used up gets its new pipe's height from the caller, which draws the next block
+    (numba cannot call numpy's generators): its index goes to ``refill``.
+    """
+    n_refill = 0
+    for i in range(player_y.shape[0]):
+        y = player_y[i]
+        front = pipe_x[i, 0]
+        # A pipe counts when its middle passes the bird's middle (a 4-pixel window, one frame).
+        passed[i] = front > _PASS_X - 4 and front <= _PASS_X
+        if passed[i]:
+            score[i] += 1
+        # A flap (below the ceiling) sets the speed and the nose up; else gravity up to terminal velocity.
+        if flap[i] and y > PLAYER_FLAP_CEILING:
+            rot[i] = PLAYER_START_ROT
+            vel_y[i] = PLAYER_FLAP_ACC
+        else:
+            rot[i] = max(rot[i] - PLAYER_VEL_ROT, PLAYER_MIN_ROT)
+            vel_y[i] = min(vel_y[i] + PLAYER_ACC_Y, PLAYER_MAX_VEL_Y)
+        y += min(vel_y[i], BASE_Y - y - PLAYER_HEIGHT)
+        player_y[i] = y
+        # Pipes scroll; a new one appears when the first is about to leave, which then goes.
+        for k in range(MAX_PIPES):
+            pipe_x[i, k] += PIPE_VEL_X
+        front = pipe_x[i, 0]
+        if abs(front - 2.5) < 2.5 and pipe_x[i, 2] == NO_PIPE:  # 0 < x < 5
+            pipe_x[i, 2] = NEW_PIPE_X
+            if gap_next[i] < _GAP_BLOCK:
+                gap_y[i, 2] = gaps[i, gap_next[i]]
+                gap_next[i] += 1
+            else:
+                refill[n_refill] = i
+                n_refill += 1
+        elif front < -PIPE_WIDTH:
+            for k in range(MAX_PIPES - 1):
+                pipe_x[i, k] = pipe_x[i, k + 1]
+                gap_y[i, k] = gap_y[i, k + 1]
+            pipe_x[i, MAX_PIPES - 1] = NO_PIPE
+            front = pipe_x[i, 0]
+        frame[i] += 1
+        # Crash: the ground, or an overlap of the bird's and the first pipe's rectangles.
+        gap_top = gap_y[i, 0]
+        in_pipe_column = front < PLAYER_X + PLAYER_WIDTH and front > PLAYER_X - PIPE_WIDTH
+        outside_gap = y < gap_top or y > gap_top + (PIPE_GAP - PLAYER_HEIGHT)
+        crashed[i] = y >= BASE_Y - 1 - PLAYER_HEIGHT or (in_pipe_column and outside_gap)
+        if crashed[i]:
+            reward[i] = -1.0
+            truncated[i] = False
+        else:
+            reward[i] = (1.0 if passed[i] else 0.0) + alive_bonus
+            truncated[i] = score[i] >= score_limit or frame[i] >= max_frames
+    return n_refill
 
 
 REWARD_MODES = ("alive", "score")
-
-
-def rewards(passed: np.ndarray, crashed: np.ndarray, reward_mode: str) -> np.ndarray:
-    """Per-bird rewards of one frame.
-
-    ``"alive"`` (default): +0.1 per frame alive, +1 per pipe passed, -1 on a crash.
-    ``"score"``: +1 per pipe passed, -1 on a crash, nothing else.
-
-    :param passed: a pipe was passed this frame
-    :param crashed: the bird crashed this frame
-    :param reward_mode: ``"alive"`` or ``"score"``
-    """
-    reward = passed.astype(np.float64)
-    if reward_mode == "alive":
-        reward += 0.1
-    return np.where(crashed, -1.0, reward)
+"""Reward modes. ``"alive"`` (default): +0.1 per frame alive, +1 per pipe passed, -1 on a crash.
+``"score"``: +1 per pipe passed, -1 on a crash, nothing else."""
 
 
 def check_reward_mode(reward_mode: str) -> None:

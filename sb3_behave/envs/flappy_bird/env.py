@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 
 from sb3_behave.envs.flappy_bird import observations
-from sb3_behave.envs.flappy_bird.core import FPS, FlappyBirdCore, check_reward_mode, rewards
+from sb3_behave.envs.flappy_bird.core import FPS, FlappyBirdCore, check_reward_mode
 
 
 class FlappyBirdEnv(gym.Env[np.ndarray, np.int64]):
@@ -80,14 +80,11 @@ class FlappyBirdEnv(gym.Env[np.ndarray, np.int64]):
 
     def step(self, action: int | np.integer | np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         self._flap[0] = action == 1
-        passed, crashed = self.core.step(self._flap)
-        reward = float(rewards(passed, crashed, self.reward_mode)[0])
-        score = int(self.core.score[0])
-        terminated = bool(crashed[0])
-        truncated = self.score_limit is not None and score >= self.score_limit and not terminated
+        result = self.core.step(self._flap, self.reward_mode, self.score_limit)
         if self.render_mode == "human":
             self.render()
-        return self._observe(), reward, terminated, truncated, {"score": score}
+        terminated, truncated = bool(result.crashed[0]), bool(result.truncated[0])
+        return self._observe(), float(result.reward[0]), terminated, truncated, {"score": int(self.core.score[0])}
 
     def render(self) -> np.ndarray | None:
         """Draw the current frame: a window for ``"human"``, an RGB array for ``"rgb_array"``."""

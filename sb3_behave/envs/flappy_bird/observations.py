@@ -1,4 +1,8 @@
-"""Observations of the batched core: features, lidar rays and small RGB frames, all batched."""
+"""Observations of the batched core: features, lidar rays and small RGB frames, all batched.
+
+Features and lidar are compiled loops over birds (see :mod:`~sb3_behave.envs.flappy_bird.jit`),
+in float32 as the observations; rgb frames are numpy.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from sb3_behave.envs.flappy_bird.core import (
     BirdState,
     FlappyBirdCore,
 )
+from sb3_behave.envs.flappy_bird.jit import kernel
 
 State = FlappyBirdCore | BirdState
 
@@ -59,33 +64,41 @@ _LO = FEATURE_RANGES[:, 0]
 _SCALE = 2.0 / (FEATURE_RANGES[:, 1] - FEATURE_RANGES[:, 0])
 _SCALE32 = _SCALE.astype(np.float32)
 _OFFSET32 = (-1.0 - _LO * _SCALE).astype(np.float32)
+_MINUS_ONE32, _ONE32 = np.float32(-1.0), np.float32(1.0)
 
 
 def raw_features(core: State) -> np.ndarray:
     """The 12 features of every bird in game units (pixels, pixels per frame, degrees), float64."""
     raw = np.empty((core.n_birds, N_FEATURES))
-    _fill_raw(core, raw)
+    _fill_features(core.player_y, core.vel_y, core.rot, core.pipe_x, core.gap_y, raw, False)
     return raw
-
-
-def _fill_raw(core: State, raw: np.ndarray) -> None:
-    off_screen = core.pipe_x > SCREEN_WIDTH
-    raw[:, 0:9:3] = np.minimum(core.pipe_x, SCREEN_WIDTH)
-    raw[:, 1:9:3] = np.where(off_screen, 0.0, core.gap_y)
-    raw[:, 2:9:3] = np.where(off_screen, SCREEN_HEIGHT, core.gap_y + PIPE_GAP)
-    raw[:, 9] = core.player_y
-    raw[:, 10] = core.vel_y
-    raw[:, 11] = core.rot
 
 
 def features(core: State) -> np.ndarray:
     """The 12 features of every bird, float32 in [-1, 1], shape (n_birds, 12)."""
     obs = np.empty((core.n_birds, N_FEATURES), dtype=np.float32)
-    _fill_raw(core, obs)
-    obs *= _SCALE32
-    obs += _OFFSET32
-    np.maximum(obs, -1.0, out=obs)  # a guard: every value is in range by construction
-    return np.minimum(obs, 1.0, out=obs)
+    _fill_features(core.player_y, core.vel_y, core.rot, core.pipe_x, core.gap_y, obs, True)
+    return obs
+
+
+@kernel
+def _fill_features(player_y, vel_y, rot, pipe_x, gap_y, out, scale):  # type: ignore[no-untyped-def]
+    """Write each bird's raw features into ``out`` (cast to its dtype), then scale them if ``scale``."""
+    for i in range(out.shape[0]):
+        for k in range(3):
+            x = pipe_x[i, k]
+            off_screen = x > SCREEN_WIDTH
+            out[i, 3 * k] = min(x, SCREEN_WIDTH)
+            out[i, 3 * k + 1] = 0.0 if off_screen else gap_y[i, k]
+            out[i, 3 * k + 2] = SCREEN_HEIGHT if off_screen else gap_y[i, k] + PIPE_GAP
+        out[i, 9] = player_y[i]
+        out[i, 10] = vel_y[i]
+        out[i, 11] = rot[i]
+        if scale:
+            for j in range(N_FEATURES):
+                # In float32, as the observation; the clip is a guard: every value is in range.
+                value = out[i, j] * _SCALE32[j] + _OFFSET32[j]
+                out[i, j] = min(max(value, _MINUS_ONE32), _ONE32)
 
 
 def decode_features(obs: np.ndarray) -> np.ndarray:
@@ -107,6 +120,8 @@ _INV_DY = (1.0 / np.sin(RAY_ANGLES)).astype(np.float32)
 _GAP_IN = np.minimum(PIPE_GAP * _INV_DY, 0.0).astype(np.float32)
 _GAP_OUT = np.maximum(PIPE_GAP * _INV_DY, 0.0).astype(np.float32)
 _WIDTH_T = (PIPE_WIDTH * _INV_DX).astype(np.float32)  # length of a ray inside a pipe's column
+_ZERO32, _INF32 = np.float32(0.0), np.float32(np.inf)
+_MAX_DISTANCE32, _INV_MAX_DISTANCE32 = np.float32(LIDAR_MAX_DISTANCE), np.float32(1.0 / LIDAR_MAX_DISTANCE)
 
 
 def lidar(core: State) -> np.ndarray:
@@ -115,32 +130,45 @@ def lidar(core: State) -> np.ndarray:
     Float32 in [0, 1], shape (n_birds, 180); 1 means nothing within range. Rays fan out from the
     bird's beak from straight up (ray 0) to straight down (ray 179), half a degree off the axes.
     """
-    # Only pipes whose right edge is ahead of the beak can be hit, and at most two of them are
-    # within range (pipes are at least 144 pixels apart, so only the first can be behind):
-    # the first two pipes, or the second and third once the first is behind the beak.
-    behind = core.pipe_x[:, :1] + PIPE_WIDTH <= LIDAR_ORIGIN_X  # (n, 1)
-    pipe_x = np.where(behind, core.pipe_x[:, 1:], core.pipe_x[:, :2])  # (n, 2)
-    gap_top = np.where(behind, core.gap_y[:, 1:], core.gap_y[:, :2])
-    origin_y = (core.player_y + PLAYER_HEIGHT / 2)[:, None]
-    # Along a ray, t is the distance from the beak. The ray is in a pipe's column for t in
-    # [t_near, t_far] and inside its gap for t in [t_gap_in, t_gap_out]; it hits the pipe where it
-    # enters the column if that point is not in the gap, else where it leaves the gap.
-    t_near = (pipe_x - LIDAR_ORIGIN_X).astype(np.float32)[:, :, None] * _INV_DX  # (n, 2, rays)
-    t_far = t_near + _WIDTH_T
-    np.maximum(t_near, 0.0, out=t_near)
-    t_gap_in = (gap_top - origin_y).astype(np.float32)[:, :, None] * _INV_DY
-    t_gap_out = t_gap_in + _GAP_OUT
-    t_gap_in += _GAP_IN
-    hit = np.where((t_near >= t_gap_in) & (t_near <= t_gap_out), t_gap_out, t_near)
-    np.copyto(hit, np.inf, where=hit > t_far)
-    distance = np.minimum(hit[:, 0], hit[:, 1])  # (n, rays)
-    origin_y = origin_y.astype(np.float32)
-    t_ground = (BASE_Y - origin_y) * _INV_DY  # negative for rays going up
-    np.copyto(t_ground, np.inf, where=t_ground < 0)
-    np.minimum(distance, t_ground, out=distance)
-    np.minimum(distance, LIDAR_MAX_DISTANCE, out=distance)
-    distance *= np.float32(1.0 / LIDAR_MAX_DISTANCE)
-    return distance
+    out = np.empty((core.n_birds, N_RAYS), dtype=np.float32)
+    _fill_lidar(core.player_y, core.pipe_x, core.gap_y, out)
+    return out
+
+
+@kernel
+def _fill_lidar(player_y, pipe_x, gap_y, out):  # type: ignore[no-untyped-def]
+    """Write each bird's 180 ray distances into ``out`` (float32 arithmetic, as the observation)."""
+    near = np.empty(2, dtype=np.float32)  # per pipe: distance of its column, and of its gap's top,
+    gap = np.empty(2, dtype=np.float32)  # along the x and y axes from the beak
+    for i in range(out.shape[0]):
+        # Only pipes whose right edge is ahead of the beak can be hit, and at most two of them are
+        # within range (pipes are at least 144 pixels apart, so only the first can be behind):
+        # the first two pipes, or the second and third once the first is behind the beak.
+        first = 1 if pipe_x[i, 0] + PIPE_WIDTH <= LIDAR_ORIGIN_X else 0
+        origin_y = player_y[i] + PLAYER_HEIGHT / 2
+        for k in range(2):
+            near[k] = pipe_x[i, first + k] - LIDAR_ORIGIN_X
+            gap[k] = gap_y[i, first + k] - origin_y
+        ground = np.float32(BASE_Y) - np.float32(origin_y)
+        for r in range(N_RAYS):
+            # Along a ray, t is the distance from the beak. The ray is in a pipe's column for t in
+            # [t_near, t_far] and inside its gap for t in [t_gap_in, t_gap_out]; it hits the pipe
+            # where it enters the column if that point is not in the gap, else where it leaves the gap.
+            distance = _INF32
+            for k in range(2):
+                t_near = near[k] * _INV_DX[r]
+                t_far = t_near + _WIDTH_T[r]
+                t_near = max(t_near, _ZERO32)
+                t_gap = gap[k] * _INV_DY[r]
+                t_gap_in = t_gap + _GAP_IN[r]
+                t_gap_out = t_gap + _GAP_OUT[r]
+                hit = t_gap_out if t_gap_in <= t_near <= t_gap_out else t_near
+                if hit <= t_far:
+                    distance = min(distance, hit)
+            t_ground = ground * _INV_DY[r]  # negative for rays going up
+            if t_ground >= 0:
+                distance = min(distance, t_ground)
+            out[i, r] = min(distance, _MAX_DISTANCE32) * _INV_MAX_DISTANCE32
 
 
 # ---------------------------------------------------------------- rgb
