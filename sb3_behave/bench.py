@@ -13,7 +13,7 @@ import numpy as np
 GOALS = {
     ("features", "single"): "at least as fast as the peer (1x)",
     ("lidar", "single"): "at least 20x the peer",
-    ("features", "vec"): "at least 5,000,000 steps/s",
+    ("features", "vec"): "at least 5,000,000 steps/s (compiled core: the mark is 20,000,000)",
     ("lidar", "vec"): "at least 100x the peer's single env",
 }
 
@@ -97,6 +97,42 @@ def measure_vec(obs_type: str, n_envs: int, seconds: float) -> float:
         env.close()
 
 
+def warm_up() -> float:
+    """Seconds the first steps of this process take: numba compiles the core's kernels, or loads them
+    from its disk cache (see :mod:`sb3_behave.envs.flappy_bird.jit`). Timings start after it."""
+    import gymnasium as gym
+
+    from sb3_behave.envs import FlappyBirdVecEnv
+
+    start = time.perf_counter()
+    for obs_type in ("features", "lidar"):
+        env = gym.make("sb3_behave/FlappyBird-v0", obs_type=obs_type)
+        env.reset(seed=0)
+        env.step(1)
+        env.close()
+        venv = FlappyBirdVecEnv(2, obs_type=obs_type, seed=0)
+        venv.reset()
+        venv.step(np.ones(2, dtype=np.int64))
+    return time.perf_counter() - start
+
+
+def core_description(first_call_seconds: float) -> str:
+    """How the Flappy Bird core runs: compiled by numba (which version) or not, and its first call's time.
+
+    :param first_call_seconds: from :func:`warm_up`
+    """
+    from sb3_behave.envs.flappy_bird.jit import COMPILED
+
+    if not COMPILED:
+        return "Flappy Bird core: NOT compiled (numba is missing): plain Python"
+    from importlib.metadata import version
+
+    return (
+        f"Flappy Bird core: compiled by numba {version('numba')}; the first steps of this process took "
+        f"{first_call_seconds:.2f} s (compilation, or loading from numba's disk cache)"
+    )
+
+
 def peer_available() -> bool:
     """Whether flappy-bird-gymnasium (the ``bench`` extra) is installed."""
     try:
@@ -160,7 +196,9 @@ def format_table(results: list[Measurement]) -> str:
 
 def _goal_met(m: Measurement, peer: float | None) -> str:
     if (m.obs_type, m.runner) == ("features", "vec"):
-        return "yes" if m.steps_per_second >= 5_000_000 else "**no**"
+        return ", ".join(
+            f"{mark // 1_000_000}M: {'yes' if m.steps_per_second >= mark else '**no**'}" for mark in (5_000_000, 20_000_000)
+        )
     if peer is None:
         return "no peer"
     needed = {("features", "single"): 1.0, ("lidar", "single"): 20.0, ("lidar", "vec"): 100.0}[(m.obs_type, m.runner)]

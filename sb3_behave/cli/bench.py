@@ -84,11 +84,13 @@ def run_env(args: argparse.Namespace) -> int:
     _check_markdown_out(args)
     if not bench.peer_available():
         print("flappy-bird-gymnasium is not installed (pip install 'sb3-behave[bench]'): no peer column", file=sys.stderr)
+    first_call = bench.warm_up()
     results = bench.run_env_benchmark(
         obs_types=tuple(args.obs), n_envs=args.n_envs, seconds=args.seconds, repeats=args.repeats, progress=_progress
     )
     lines = [
         f"Machine: {machine_description()}",
+        bench.core_description(first_call),
         f"Each figure: median of {args.repeats} runs of {args.seconds:g} s, random actions (10% flaps).",
         "",
         bench.format_table(results),
