@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -211,6 +212,30 @@ def test_batched_surface_equals_the_loop(actor, demos, kind, method):
     assert batched.method == method and batched.values["il"].shape == (4, 5)
     for name in ("il", "rl", "il_mse"):
         np.testing.assert_allclose(batched.values[name], loop.values[name], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_tiles_in_parallel_give_the_same_surfaces_and_leave_torch_threads_alone(actor, demos, workers):
+    objectives = [imitation_objective(demos, actor.kind, "ce"), reinforce_objective(demos, 0.9, "mean", name="rl")]
+    directions = make_directions(actor, LandscapeConfig(directions="filter", seed=2))
+    axis = grid_axes(7, 1.0)
+
+    def thread_counts():  # this thread's, and a new thread's (torch keeps a process-wide count for new threads)
+        seen = []
+        new = threading.Thread(target=lambda: seen.append(th.get_num_threads()))
+        new.start()
+        new.join()
+        return th.get_num_threads(), seen[0]
+
+    threads = thread_counts()
+    alone = evaluate_surfaces(actor, demos, objectives, directions, axis, axis, chunk_size=4, block_size=40, workers=1)
+    shared = evaluate_surfaces(
+        actor, demos, objectives, directions, axis, axis, chunk_size=4, block_size=40, workers=workers
+    )
+    assert (alone.info["workers"], shared.info["workers"]) == (1, workers)
+    for name in ("il", "rl"):  # each point's sums are added in the same order: equal to the bit
+        np.testing.assert_array_equal(shared.values[name], alone.values[name])
+    assert thread_counts() == threads
 
 
 def test_origin_is_the_unperturbed_policy(actor, demos, flappy_policy):

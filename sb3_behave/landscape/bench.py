@@ -208,4 +208,7 @@ def machine_description() -> str:
     from sb3_behave.stack import machine_description as machine_and_stack
 
     threads = torch.get_num_threads()
-    return f"{machine_and_stack()}; {threads} torch thread{'s' * (threads != 1)}"
+    text = f"{machine_and_stack()}; {threads} torch thread{'s' * (threads != 1)}"
+    if threads > 1:  # evaluate_surfaces' default for the MLP path
+        text += f" (the loops split each op between them; the MLP path runs {threads} tiles side by side)"
+    return text

@@ -25,7 +25,9 @@ compare against.
 from __future__ import annotations
 
 import copy
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -251,6 +253,7 @@ def evaluate_surfaces(
     chunk_size: int | None = None,
     block_size: int | None = None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> Surfaces:
     """Every objective on every grid point, in batches.
 
@@ -264,6 +267,9 @@ def evaluate_surfaces(
     :param chunk_size: grid points per tile (default: from :data:`TILE_ROWS`)
     :param block_size: transitions per tile (default: up to 1024 for ``mlp``, up to 8192 for ``vmap``)
     :param progress: show a tqdm progress bar over tiles
+    :param workers: threads that evaluate tiles side by side, each with one torch thread (default:
+        torch's thread count for ``mlp``, 1 for ``vmap``). A tile is too small for torch to split
+        it well between threads; whole tiles in parallel keep every core busy.
     """
     from tqdm.auto import tqdm
 
@@ -286,22 +292,49 @@ def evaluate_surfaces(
         term: th.as_tensor(np.stack([objectives[j].coefficients for j in idx], axis=1), dtype=th.float32, device=actor.device)
         for term, (idx, _) in groups.items()
     }
-    plane = _PlaneMLP(actor, directions) if method == "mlp" else _PlaneVmap(actor, directions)
     losses = th.zeros(len(objectives), n_points, dtype=th.float64)
-    n_tiles = -(-n // block) * -(-n_points // chunk)
-    with th.no_grad(), tqdm(total=n_tiles, desc=f"landscape {demos.name}", unit="tile", disable=not progress) as bar:
-        for lo in range(0, n, block):
-            state = plane.prepare(obs[lo : lo + block])
-            block_acts = acts[lo : lo + block]
-            for p in range(0, n_points, chunk):
-                out = plane.output(state, coeffs[p : p + chunk])
-                for term, (idx, _) in groups.items():
-                    terms = transition_terms(out, block_acts, term)  # [P, B]
-                    losses[idx, p : p + chunk] += (terms @ matrices[term][lo : lo + block]).T.double().cpu()
-                bar.update()
+    chunks = list(range(0, n_points, chunk))
+    if workers is None:
+        workers = th.get_num_threads() if method == "mlp" and actor.device.type == "cpu" else 1
+    workers = max(1, min(workers, len(chunks)))
+    lock = threading.Lock()
+
+    def evaluate(first_points: list[int], bar: tqdm) -> None:
+        """The tiles of the chunks starting at ``first_points``, for every block of transitions."""
+        plane = _PlaneMLP(actor, directions) if method == "mlp" else _PlaneVmap(actor, directions)
+        with th.no_grad():
+            for lo in range(0, n, block):
+                state = plane.prepare(obs[lo : lo + block])
+                block_acts = acts[lo : lo + block]
+                for p in first_points:
+                    out = plane.output(state, coeffs[p : p + chunk])
+                    for term, (idx, _) in groups.items():
+                        terms = transition_terms(out, block_acts, term)  # [P, B]
+                        losses[idx, p : p + chunk] += (terms @ matrices[term][lo : lo + block]).T.double().cpu()
+                    with lock:
+                        bar.update()
+
+    def evaluate_alone(first_points: list[int], bar: tqdm) -> None:
+        th.set_num_threads(1)  # this thread's OpenMP and MKL; the caller restores torch's count after
+        evaluate(first_points, bar)
+
+    n_tiles = -(-n // block) * len(chunks)
+    with tqdm(total=n_tiles, desc=f"landscape {demos.name}", unit="tile", disable=not progress) as bar:
+        if workers == 1:
+            evaluate(chunks, bar)
+        else:
+            threads = th.get_num_threads()
+            try:
+                # Contiguous shares of the grid (each worker writes its own columns of ``losses``).
+                shares = [part.tolist() for part in np.array_split(chunks, workers)]
+                with ThreadPoolExecutor(workers) as pool:
+                    for future in [pool.submit(evaluate_alone, share, bar) for share in shares]:
+                        future.result()
+            finally:
+                th.set_num_threads(threads)
     shape = (len(betas), len(alphas))
     values = {objective.name: losses[j].numpy().reshape(shape) for j, objective in enumerate(objectives)}
-    info = {"chunk_size": chunk, "block_size": block, "points": n_points, "transitions": n}
+    info = {"chunk_size": chunk, "block_size": block, "points": n_points, "transitions": n, "workers": workers}
     return Surfaces(np.asarray(alphas), np.asarray(betas), values, method, time.perf_counter() - start, info)
 
 
