@@ -1,4 +1,4 @@
-"""Flappy Bird: one batched numpy core behind a gymnasium Env and a native SB3 VecEnv."""
+"""Flappy Bird: one batched core, compiled by numba, behind a gymnasium Env and a native SB3 VecEnv."""
 
 from sb3_behave.envs.flappy_bird.env import FlappyBirdEnv
 from sb3_behave.envs.flappy_bird.expert import FlappyBirdExpert
