@@ -156,6 +156,9 @@ class _PlaneMLP:
             if output:  # the action net's output is computed as [P, A, B]
                 w_t = w_t.transpose(1, 2)
             self.steps.append(("output" if output else "linear", (w_t.reshape(3, -1), tuple(w_t.shape[1:]), bias)))
+        #: Whether a tile multiplies hidden layers point by point (else it is the output layer alone,
+        #: cheap enough that Python's per-tile overhead dominates: threads would only contend).
+        self.heavy = any(kind == "linear" for kind, _ in self.steps)
         self.log_std = None
         if self.kind == "gaussian":
             self.log_std = _stack(theta0["log_std"], directions.d1["log_std"], directions.d2["log_std"])
@@ -268,8 +271,9 @@ def evaluate_surfaces(
     :param block_size: transitions per tile (default: up to 1024 for ``mlp``, up to 8192 for ``vmap``)
     :param progress: show a tqdm progress bar over tiles
     :param workers: threads that evaluate tiles side by side, each with one torch thread (default:
-        torch's thread count for ``mlp``, 1 for ``vmap``). A tile is too small for torch to split
-        it well between threads; whole tiles in parallel keep every core busy.
+        torch's thread count for ``mlp`` when a tile multiplies hidden layers point by point, else 1).
+        An MLP tile is too small for torch to split well between threads; whole tiles in parallel
+        keep every core busy.
     """
     from tqdm.auto import tqdm
 
@@ -294,9 +298,15 @@ def evaluate_surfaces(
     }
     losses = th.zeros(len(objectives), n_points, dtype=th.float64)
     chunks = list(range(0, n_points, chunk))
+    threads = th.get_num_threads()
+    # MLP tiles run in worker threads with one torch thread each (torch splits these small products
+    # poorly): as many workers as torch threads where tiles are heavy (a hidden layer's product per
+    # point), else one. vmap tiles are large ops that torch's own threads split well.
+    mlp_on_cpu = method == "mlp" and actor.device.type == "cpu"
     if workers is None:
-        workers = th.get_num_threads() if method == "mlp" and actor.device.type == "cpu" else 1
+        workers = threads if mlp_on_cpu and _PlaneMLP(actor, directions).heavy else 1
     workers = max(1, min(workers, len(chunks)))
+    inline = workers == 1 and (threads == 1 or not mlp_on_cpu)
     lock = threading.Lock()
 
     def evaluate(first_points: list[int], bar: tqdm) -> None:
@@ -320,10 +330,9 @@ def evaluate_surfaces(
 
     n_tiles = -(-n // block) * len(chunks)
     with tqdm(total=n_tiles, desc=f"landscape {demos.name}", unit="tile", disable=not progress) as bar:
-        if workers == 1:
+        if inline:
             evaluate(chunks, bar)
         else:
-            threads = th.get_num_threads()
             try:
                 # Contiguous shares of the grid (each worker writes its own columns of ``losses``).
                 shares = [part.tolist() for part in np.array_split(chunks, workers)]
