@@ -10,7 +10,7 @@
 PYTHON ?= python3
 STACK ?= current
 IMITATION := imitation==1.0.1
-EXTRAS := dev,bench,video,minari
+EXTRAS := dev,bench,video,minari,postgres
 ifeq ($(STACK),current)
 VENV ?= .venv
 # MuJoCo runs the Hopper entries of the shipped configs; the pinned stack skips them, saying so.

@@ -66,6 +66,15 @@ def run_sb3_behave(args: list[str], cwd: Path, log: Path) -> float:
     return time.time() - start
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: concurrent writers never
+    leave a half-written file (the last one wins)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
 class Predictor:
     """An ``obs -> action`` callable (see :mod:`sb3_behave.agents`) with SB3's ``predict``, for batched evaluators."""
 

@@ -15,24 +15,44 @@ paths resolve there). The final model is then evaluated on fresh seeded episodes
 Results go to ``--results/<env>/<stack>/results.json`` and a Markdown table to
 ``--results/<env>/<stack>/table.md``, where ``<stack>`` is the installed dependency stack
 (``current`` or ``pinned``, see ``python -m sb3_behave.stack``); runs go to ``--out/<env>/<stack>``.
+
+On many machines (README.md, "Searching and benchmarking on many machines"), give every worker the
+same ``--storage`` and ``--study-name``: each (algorithm, seed) is then a trial of that Optuna study,
+queued once; every worker takes the next pending one until none is left, a killed worker's cell is
+run again by another, and the table is made from the study's results (``--table-only`` makes it
+without running anything)::
+
+    python benchmarks/imitation_zoo.py --env cartpole --seeds 0 1 2 \
+        --storage postgresql://USER:PASSWORD@HOST:5432/DB --study-name imitation-cartpole
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import os
 from pathlib import Path
 
 import numpy as np
-from common import FLAPPY, ROOT, evaluate, run_sb3_behave, zoo_steps
+from common import FLAPPY, ROOT, evaluate, run_sb3_behave, write_atomically, zoo_steps
 
 ENVS = {"cartpole": "CartPole-v1", "flappy": FLAPPY}
 ALGOS = ("bc", "dagger", "gail", "airl")
 
 
-def prepare(env_key: str, out: Path) -> dict:
-    """The expert, its demonstrations (in the configs' paths) and the expert's evaluation."""
+def prepare(env_key: str, out: Path, n_timesteps: int | None = None) -> dict:
+    """The expert, its demonstrations (in the configs' paths) and the expert's evaluation.
+
+    Workers that share ``out`` prepare it one at a time (a lock file), so the second one reuses it.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    with open(out / "prepare.lock", "a") as lock:
+        fcntl.lockf(lock, fcntl.LOCK_EX)
+        return _prepare(env_key, out, n_timesteps)
+
+
+def _prepare(env_key: str, out: Path, n_timesteps: int | None) -> dict:
     if not (out / "zoo_configs").exists():
         (out / "zoo_configs").symlink_to(ROOT / "zoo_configs")
     if env_key == "cartpole":
@@ -51,6 +71,7 @@ def prepare(env_key: str, out: Path) -> dict:
                     "0",
                     "--eval-freq",
                     "-1",
+                    *steps_option(n_timesteps),
                 ],
                 out,
                 out / "expert.log",
@@ -95,8 +116,42 @@ def evaluate_run(algo: str, env_id: str, folder: Path, exp_id: int) -> float:
     return evaluate(model, env_id, episodes=10 if env_id == FLAPPY else 20, max_frames=10_000)
 
 
-def config_steps(algo: str, env_id: str) -> tuple[int, str]:
-    return zoo_steps(algo, env_id), ("gradient steps, 0 env steps" if algo == "bc" else "env steps")
+def steps_option(n_timesteps: int | None) -> list[str]:
+    """The zoo's ``-n`` when ``--n-timesteps`` cuts the configs' budgets (a quick check, not a result)."""
+    return [] if n_timesteps is None else ["-n", str(n_timesteps)]
+
+
+def config_steps(algo: str, env_id: str, n_timesteps: int | None = None) -> tuple[int, str]:
+    steps = zoo_steps(algo, env_id) if n_timesteps is None else n_timesteps
+    return steps, ("gradient steps, 0 env steps" if algo == "bc" else "env steps")
+
+
+def train_and_evaluate(algo: str, env_id: str, seed: int, out: Path, n_timesteps: int | None = None) -> tuple[float, float]:
+    """Train ``algo`` with seed ``seed`` (unless its run is already there) and evaluate it: (value, seconds)."""
+    folder = out / "logs" / f"{algo}_seed{seed}"
+    seconds = float("nan")
+    if not any(folder.glob(f"{algo}/*_1/*.zip")):
+        seconds = run_sb3_behave(
+            [
+                "train",
+                "--algo",
+                algo,
+                "--env",
+                env_id,
+                "-conf",
+                f"zoo_configs/{algo}.yml",
+                "--seed",
+                str(seed),
+                "--eval-freq",
+                "-1",
+                "-f",
+                str(folder),
+                *steps_option(n_timesteps),
+            ],
+            out,
+            out / f"{algo}_seed{seed}.log",
+        )
+    return evaluate_run(algo, env_id, folder, exp_id=1), seconds
 
 
 def table(env_key: str, results: dict) -> str:
@@ -119,13 +174,52 @@ def table(env_key: str, results: dict) -> str:
         share = 100 * values.mean() / expert
         goal_applies = env_key == "cartpole" or algo in ("bc", "dagger")
         goal = ("met" if share >= 90 else "**missed**") if goal_applies else "no goal"
-        steps, unit_steps = config_steps(algo, env_id)
+        steps, unit_steps = config_steps(algo, env_id, results.get("n_timesteps"))
         per_seed = ", ".join(f"{v:.1f}" for v in values)
         lines.append(
             f"| {algo} | {values.mean():.1f} ± {values.std():.1f} | {per_seed} | {share:.0f}% | ≥ 90%: {goal} | "
             f"{steps:,} {unit_steps} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Path, results_file: Path) -> None:
+    """The cells (algorithm, env, seed) as trials of a study that any number of workers share."""
+    from sb3_behave.stack import describe
+    from sb3_behave.zoo.study import SharedStudy, cell_results, queue_cells, run_cells, study_lock
+
+    shared = SharedStudy(args.storage, args.study_name, queued_only=True)
+    if not args.table_only:
+        cells = [{"algo": a, "env": env_id, "seed": s, "stack": stack} for a in args.algos for s in args.seeds]
+        print(f"{queue_cells(shared, cells)} of {len(cells)} cells queued in study {args.study_name!r}", flush=True)
+        setup = prepare(args.env, out, args.n_timesteps)
+        with study_lock(shared.storage):
+            if "expert_value" not in shared.study.user_attrs:
+                for key in ("expert", "expert_value", "demos"):
+                    shared.study.set_user_attr(key, setup[key])
+                shared.study.set_user_attr("n_timesteps", args.n_timesteps)
+
+        def run_cell(cell: dict) -> float:
+            value, seconds = train_and_evaluate(cell["algo"], env_id, int(cell["seed"]), out, args.n_timesteps)
+            print(f"{cell['algo']} seed {cell['seed']}: {value:.1f} ({seconds:.0f} s)", flush=True)
+            return value
+
+        print(f"this worker ran {run_cells(shared, run_cell)} cell(s)", flush=True)
+    shared.close()
+    attrs = shared.study.user_attrs
+    if "expert_value" not in attrs:
+        raise SystemExit(f"study {args.study_name!r} holds no benchmark yet: run workers without --table-only first")
+    results = {key: attrs[key] for key in ("expert", "expert_value", "demos", "n_timesteps")}
+    results.update(stack=describe(), study=args.study_name, runs={})
+    for row in sorted(cell_results(shared.study), key=lambda r: (r["algo"], r["seed"])):
+        if row["env"] == env_id and row["stack"] == stack:
+            results["runs"].setdefault(row["algo"], []).append(
+                {"seed": row["seed"], "value": row["value"], "seconds": row["seconds"], "host": row["host"]}
+            )
+    text = table(args.env, results)
+    write_atomically(results_file, json.dumps(results, indent=2))
+    write_atomically(results_file.parent / "table.md", text)
+    print(text)
 
 
 def main() -> None:
@@ -135,7 +229,15 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("benchmark_runs/imitation_zoo"))
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "imitation_zoo")
+    parser.add_argument("--storage", default=None, help="share the cells with other workers through this Optuna storage")
+    parser.add_argument("--study-name", default=None, help="the study the workers share (with --storage)")
+    parser.add_argument("--table-only", action="store_true", help="with --storage: only write the table from the study")
+    parser.add_argument(
+        "--n-timesteps", type=int, default=None, help="cut every run's budget (the zoo's -n): a quick check, not a result"
+    )
     args = parser.parse_args()
+    if (args.storage is None) != (args.study_name is None):
+        parser.error("--storage and --study-name go together")
 
     from sb3_behave.stack import describe, stack_name
 
@@ -143,38 +245,22 @@ def main() -> None:
     stack = stack_name()
     out = args.out.resolve() / args.env / stack
     results_file = args.results / args.env / stack / "results.json"
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.storage is not None:
+        shared_benchmark(args, env_id, stack, out, results_file)
+        return
     results = json.loads(results_file.read_text()) if results_file.exists() else {"runs": {}}
     results["stack"] = describe()
-    setup = prepare(args.env, out)
+    results["n_timesteps"] = args.n_timesteps
+    setup = prepare(args.env, out, args.n_timesteps)
     results.update(expert=setup["expert"], expert_value=setup["expert_value"], demos=setup["demos"])
     print(f"expert: {setup['expert']}: {setup['expert_value']:.1f}")
     for algo in args.algos:
         runs = {r["seed"]: r for r in results["runs"].get(algo, [])}
         for seed in args.seeds:
-            folder = out / "logs" / f"{algo}_seed{seed}"
-            if not any(folder.glob(f"{algo}/*_1/*.zip")):
-                seconds = run_sb3_behave(
-                    [
-                        "train",
-                        "--algo",
-                        algo,
-                        "--env",
-                        env_id,
-                        "-conf",
-                        f"zoo_configs/{algo}.yml",
-                        "--seed",
-                        str(seed),
-                        "--eval-freq",
-                        "-1",
-                        "-f",
-                        str(folder),
-                    ],
-                    out,
-                    out / f"{algo}_seed{seed}.log",
-                )
-            else:
+            value, seconds = train_and_evaluate(algo, env_id, seed, out, args.n_timesteps)
+            if seconds != seconds:  # not run again: keep the recorded time
                 seconds = runs.get(seed, {}).get("seconds", float("nan"))
-            value = evaluate_run(algo, env_id, folder, exp_id=1)
             runs[seed] = {"seed": seed, "value": value, "seconds": round(seconds, 1)}
             print(f"{algo} seed {seed}: {value:.1f} ({seconds:.0f} s)", flush=True)
         results["runs"][algo] = [runs[s] for s in sorted(runs)]

@@ -25,6 +25,7 @@ SMALLER = [
     (r"--max-episode-steps 2000\b", "--max-episode-steps 300"),
     (r"--grid 41\b", "--grid 5"),
     (r"^(sb3-behave train .*)$", r"\1 -n 4096"),  # the zoo's -n: env steps of this run
+    (r"^(sb3-behave train .* -optimize .*)$", r"\1 -n 512"),  # after the line above: the last -n counts
     (r"^(sb3-behave enjoy .*)$", r"\1 -n 100 --no-render"),
     (r"(sb3-behave record-video .*) -n 1000\b", r"\1 -n 100"),
     (r'tensorboard_log="runs/tensorboard"\)', 'tensorboard_log="runs/tensorboard", n_steps=64)'),
@@ -41,6 +42,8 @@ SKIPPED = [
     (r"^pip install ", "installs: the test runs in the installed package"),
     (r"^tensorboard ", "a server (the TensorBoard files are checked by the tests of each feature)"),
     (r"^sb3-behave play ", "a person at the keyboard (tests/test_play.py plays with posted key presses)"),
+    (r"^sudo -u postgres ", "a database server's set-up (.ci/run starts a PostgreSQL server for tests/test_study.py)"),
+    (r"--storage postgresql://", "the README's database host (tests/test_study.py runs workers against a real PostgreSQL)"),
 ]
 
 

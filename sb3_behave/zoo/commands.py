@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import numpy as np
 
@@ -170,8 +170,128 @@ def _reporting_scores() -> Iterator[None]:
         rl_zoo3.utils.create_test_env = rl_zoo3.enjoy.create_test_env = original
 
 
-def _run(prog: str, entry: Callable[[], None], argv: Sequence[str], agent: str) -> int:
-    """Run a zoo script with ``argv``; ``agent`` names the agent it loads, for the numpy-2 message."""
+#: sb3-behave's own options of ``train -optimize --storage`` (taken out before the zoo reads the rest):
+#: name -> (takes a value, help).
+SHARED_STUDY_OPTIONS = {
+    "--heartbeat-interval": (True, "seconds between the heartbeats of a running trial (default: 20)"),
+    "--heartbeat-grace": (
+        True,
+        "seconds without a heartbeat after which a trial counts as its worker's death: it is marked failed "
+        "and queued again (default: 60)",
+    ),
+    "--max-retry": (True, "how many times a trial whose worker died is run again (default: 3)"),
+    "--force-seed": (False, "every worker uses --seed as given (by default each derives its own from it)"),
+}
+
+
+def _take_shared_study_options(argv: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+    """``argv`` without :data:`SHARED_STUDY_OPTIONS`, and their values (checked)."""
+    rest: list[str] = []
+    values: dict[str, Any] = {}
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        name, sep, value = args[i].partition("=")
+        if name not in SHARED_STUDY_OPTIONS:
+            rest.append(args[i])
+            i += 1
+            continue
+        takes_value = SHARED_STUDY_OPTIONS[name][0]
+        if not takes_value:
+            values[name] = True
+            i += 1
+            continue
+        if not sep:
+            if i + 1 >= len(args):
+                raise ValueError(f"{name}: expected a whole number >= 0 after it, got nothing")
+            value = args[i + 1]
+            i += 1
+        i += 1
+        try:
+            number = int(value)
+        except ValueError:
+            number = -1
+        if number < (0 if name == "--max-retry" else 1):
+            raise ValueError(f"{name}: expected a whole number >= {0 if name == '--max-retry' else 1}, got {value!r}")
+        values[name] = number
+    return rest, values
+
+
+def _shared_study(argv: list[str]) -> tuple[list[str], ContextManager[Any]]:
+    """For ``-optimize --storage``: the zoo's arguments (this worker's seed in ``--seed``) and a context in
+    which the zoo's hyperparameter search runs through :class:`sb3_behave.zoo.study.SharedStudy`."""
+    from sb3_behave.zoo.study import WorkerSettings, parse_storage, worker_seed
+
+    argv, values = _take_shared_study_options(argv)
+    optimize = "-optimize" in argv or "--optimize-hyperparameters" in argv
+    text = _option(argv, "--storage")
+    if not (optimize and text is not None):
+        if values:
+            raise ValueError(f"{', '.join(values)}: only with -optimize --storage (workers sharing an Optuna study)")
+        return argv, nullcontext()
+    storage = parse_storage(text)
+    if _option(argv, "--study-name") is None:
+        raise ValueError(f"--storage {storage.shown}: give --study-name NAME too: the workers share the study of that name")
+    settings = WorkerSettings(
+        heartbeat_interval=values.get("--heartbeat-interval", WorkerSettings.heartbeat_interval),
+        grace_period=values.get("--heartbeat-grace", WorkerSettings.grace_period),
+        max_retry=values.get("--max-retry", WorkerSettings.max_retry),
+    )
+    seed = _option(argv, "--seed")
+    if seed is not None and not values.get("--force-seed") and seed.lstrip("-").isdigit() and int(seed) >= 0:
+        own = worker_seed(int(seed))
+        print(f"worker seed {own} (from --seed {seed}, this host and process; --force-seed uses {seed} as given)", flush=True)
+        argv = _with_option(argv, ("--seed",), str(own))
+    return argv, _searching_in(storage, settings)
+
+
+@contextmanager
+def _searching_in(storage: Any, settings: Any) -> Iterator[None]:
+    """While the zoo's train runs, its ExperimentManager searches in a :class:`~sb3_behave.zoo.study.SharedStudy`."""
+    import dataclasses
+
+    import optuna
+    import rl_zoo3.train
+    from rl_zoo3.exp_manager import ExperimentManager
+
+    from sb3_behave.zoo.study import SharedStudy
+
+    class SharedStudyExperimentManager(ExperimentManager):
+        def hyperparameters_optimization(self) -> None:
+            create_study = optuna.create_study
+            worker = dataclasses.replace(settings, seed=self.seed)
+            opened: list[SharedStudy] = []
+
+            def shared_study(
+                *, study_name: str, sampler: Any = None, pruner: Any = None, direction: Any = None, **_: Any
+            ) -> Any:
+                direction = direction or "maximize"
+                budget = self.max_total_trials
+                shared = SharedStudy(storage, study_name, worker, direction, sampler, pruner, max_total_trials=budget)
+                opened.append(shared)
+                print(f"worker {shared.study.study_name!r} in {storage.shown}: seed {self.seed}", flush=True)
+                return shared.study
+
+            optuna.create_study = shared_study
+            try:
+                super().hyperparameters_optimization()
+            finally:
+                optuna.create_study = create_study
+                for shared in opened:
+                    shared.close()
+
+    original = rl_zoo3.train.ExperimentManager
+    rl_zoo3.train.ExperimentManager = SharedStudyExperimentManager
+    try:
+        yield
+    finally:
+        rl_zoo3.train.ExperimentManager = original
+
+
+def _run(
+    prog: str, entry: Callable[[], None], argv: Sequence[str], agent: str, context: ContextManager[Any] | None = None
+) -> int:
+    """Run a zoo script with ``argv`` (in ``context``); ``agent`` names the agent it loads, for the numpy-2 message."""
     from sb3_behave.agents import ALGORITHMS
     from sb3_behave.zoo.registry import register_algorithms
 
@@ -181,7 +301,8 @@ def _run(prog: str, entry: Callable[[], None], argv: Sequence[str], agent: str) 
     saved = sys.argv
     sys.argv = [prog, *argv]
     try:
-        entry()
+        with context or nullcontext():
+            entry()
     except SystemExit as exit_:
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
     except AssertionError as error:  # the zoo checks its inputs with asserts ("The logs/ppo folder was not found")
@@ -216,6 +337,14 @@ def train(argv: Sequence[str]) -> int:
     algo = _option(argv, "--algo") or "ppo"
     from sb3_behave.agents import ALGORITHMS
 
+    if "-h" in argv or "--help" in argv:
+        print("sb3-behave's options of -optimize --storage (workers sharing one Optuna study; README.md,")
+        print('"Searching and benchmarking on many machines"):')
+        for name, (takes_value, text) in SHARED_STUDY_OPTIONS.items():
+            print(f"  {name + (' N' if takes_value else ''):<24}{text}")
+        print(flush=True)
+    argv, shared = _shared_study(argv)
+
     conf = resolve_config(_option(argv, "-conf", "--conf-file"))
     if conf is not None:
         argv = _with_option(argv, ("-conf", "--conf-file"), conf)
@@ -233,7 +362,9 @@ def train(argv: Sequence[str]) -> int:
             require_imitation()
         register_algorithms()
         check_config_entry(conf, algo, _option(argv, "--env") or "CartPole-v1")
-    return _run("sb3-behave train", zoo_train, argv, _option(argv, "-i", "--trained-agent") or "the trained agent (-i)")
+    return _run(
+        "sb3-behave train", zoo_train, argv, _option(argv, "-i", "--trained-agent") or "the trained agent (-i)", shared
+    )
 
 
 def enjoy(argv: Sequence[str]) -> int:
