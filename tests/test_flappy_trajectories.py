@@ -106,6 +106,66 @@ def test_the_kernels_are_compiled():
         assert type(function).__name__ == "CPUDispatcher", f"{function} is not compiled by numba"
 
 
+def test_each_compiled_kernel_equals_its_python_source_now():
+    """numba's disk cache is invalidated only when a kernel's own file changes: a game constant
+    changed in core.py could leave a cached observation kernel with the old value. Each kernel is
+    run compiled and as its Python source (which reads the modules as they are now) on random states."""
+    from sb3_behave.envs.flappy_bird import core as C
+    from sb3_behave.envs.flappy_bird import observations as O
+
+    rng = np.random.default_rng(0)
+    n = 64
+    stale = "compiled != source: a stale numba cache? delete sb3_behave/envs/flappy_bird/__pycache__ (see jit.py)"
+
+    def state():
+        game = C.FlappyBirdCore(n)
+        for i in range(n):
+            game.set_rng(i, np.random.default_rng(i))
+        game.reset()
+        front = rng.uniform(-60, 300, n)
+        game.pipe_x[:] = np.stack([front, front + 144, np.where(rng.random(n) < 0.5, front + 288, np.inf)], axis=1)
+        game.gap_y[:] = rng.integers(80, 222, (n, 3))
+        game.player_y[:] = rng.uniform(-60, 390, n)
+        game.vel_y[:] = rng.integers(-9, 11, n)
+        game.rot[:] = rng.integers(-90, 46, n)
+        game._gap_next[:] = rng.integers(0, 65, n)
+        return game
+
+    for _ in range(5):
+        game = state()
+        arrays = (game.player_y, game.vel_y, game.rot, game.pipe_x, game.gap_y, game.score, game.frame)
+        arrays += (game._gaps, game._gap_next)
+        compiled, source = [a.copy() for a in arrays], [a.copy() for a in arrays]
+        flap = rng.random(n) < 0.3
+        outputs = [[np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool), np.zeros(n), np.zeros(n, np.int64)] for _ in "ab"]
+        refills = [
+            kernel(flap, *run, 0.1, 7, 10_000, *out)
+            for run, kernel, out in ((compiled, C._step_birds, outputs[0]), (source, C._step_birds.py_func, outputs[1]))
+        ]
+        assert refills[0] == refills[1], stale
+        for a, b in zip(compiled + outputs[0], source + outputs[1]):
+            np.testing.assert_array_equal(a, b, err_msg=stale)
+        index = np.flatnonzero(rng.random(n) < 0.5)
+        for run in (compiled, source):  # FlappyBirdCore.reset draws a new block first when fewer than 2 are left
+            run[-1][index] = np.minimum(run[-1][index], C._GAP_BLOCK - 2)
+        C._reset_birds(index, *compiled)
+        C._reset_birds.py_func(index, *source)
+        for a, b in zip(compiled, source):
+            np.testing.assert_array_equal(a, b, err_msg=stale)
+        game = state()
+        features_args = (game.player_y, game.vel_y, game.rot, game.pipe_x, game.gap_y)
+        cases = [
+            (O._fill_features, features_args, (n, O.N_FEATURES), np.float32, (True,)),  # the observation
+            (O._fill_features, features_args, (n, O.N_FEATURES), np.float64, (False,)),  # raw_features
+            (O._fill_lidar, (game.player_y, game.pipe_x, game.gap_y), (n, O.N_RAYS), np.float32, ()),
+        ]
+        for fill, args, shape, dtype, extra in cases:
+            a, b = np.empty(shape, dtype), np.empty(shape, dtype)
+            fill(*args, a, *extra)
+            fill.py_func(*args, b, *extra)
+            np.testing.assert_array_equal(a, b, err_msg=stale)
+
+
 def test_without_numba_the_same_python_code_gives_the_same_trajectories():
     """The fallback runs the kernels' own Python source: slower, bit for bit the same."""
     script = f"""

@@ -146,7 +146,7 @@ class FlappyBirdCore:
     def reset(self, birds: np.ndarray | Sequence[int] | None = None) -> None:
         """Start a new game for the given birds (all by default).
 
-        :param birds: indices of the birds to reset
+        :param birds: indices of the birds to reset, each at most once
         """
         index = self._all if birds is None else np.asarray(birds, dtype=np.int64)
         if index.size == 0:
@@ -167,6 +167,8 @@ class FlappyBirdCore:
         :param max_frames: a bird that reaches this frame without crashing is truncated
         :return: per-bird arrays, valid until the next call
         """
+        if flap.shape != (self.n_birds,):  # the compiled loop does not check its indices
+            raise ValueError(f"flap: expected one entry per bird, shape ({self.n_birds},), got shape {flap.shape}")
         result = self._result
         n_refill = _step_birds(
             flap,

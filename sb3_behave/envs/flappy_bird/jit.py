@@ -6,6 +6,11 @@ cached on disk beside the source, or in numba's user cache folder when that is r
 same Python function runs uncompiled, and gives the same numbers, when numba is not installed or
 when ``NUMBA_DISABLE_JIT=1`` is set: slower (4 times for one bird with features, 80 times with
 lidar, far more for many birds), never different.
+
+numba's disk cache is invalidated when a kernel's own source file changes, not when a module it
+reads constants from does: after changing a game constant in ``core.py``, delete this folder's
+``__pycache__`` (``tests/test_flappy_trajectories.py`` compares every compiled kernel with its
+Python source and says so).
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ class FlappyBirdVecEnv(VecEnv):
         dones = result.crashed | truncated
         obs = self._observe()
         # One new dict per game and step (consumers such as imitation's rollouts keep them): at
-        # 1024 games this list is a third of the step's time.
+        # 1024 games this list is half of the step's time.
         infos: list[dict[str, Any]] = [{} for _ in repeat(None, self.num_envs)]
         if dones.any():
             finished = np.flatnonzero(dones)
