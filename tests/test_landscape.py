@@ -227,15 +227,28 @@ def test_tiles_in_parallel_give_the_same_surfaces_and_leave_torch_threads_alone(
         new.join()
         return th.get_num_threads(), seen[0]
 
-    threads = thread_counts()
-    alone = evaluate_surfaces(actor, demos, objectives, directions, axis, axis, chunk_size=4, block_size=40, workers=1)
-    shared = evaluate_surfaces(
-        actor, demos, objectives, directions, axis, axis, chunk_size=4, block_size=40, workers=workers
-    )
-    assert (alone.info["workers"], shared.info["workers"]) == (1, workers)
-    for name in ("il", "rl"):  # each point's sums are added in the same order: equal to the bit
-        np.testing.assert_array_equal(shared.values[name], alone.values[name])
-    assert thread_counts() == threads
+    original = th.get_num_threads()
+    th.set_num_threads(2)  # the workers set one thread each: the count must come back, on any machine
+    try:
+        threads = thread_counts()
+        assert threads == (2, 2)
+        alone = evaluate_surfaces(
+            actor, demos, objectives, directions, axis, axis, chunk_size=4, block_size=40, workers=1
+        )
+        shared = evaluate_surfaces(
+            actor, demos, objectives, directions, axis, axis, chunk_size=4, block_size=40, workers=workers
+        )
+        assert (alone.info["workers"], shared.info["workers"]) == (1, workers)
+        for name in ("il", "rl"):  # each point's sums are added in the same order: equal to the bit
+            np.testing.assert_array_equal(shared.values[name], alone.values[name])
+        assert thread_counts() == threads
+        # by default: as many workers as torch threads on the filter slice, one on the weights slice
+        tiles = {"chunk_size": 4, "block_size": 40}
+        assert evaluate_surfaces(actor, demos, objectives, directions, axis, axis, **tiles).info["workers"] == 2
+        weights = make_directions(actor, LandscapeConfig(directions="weights", seed=2))
+        assert evaluate_surfaces(actor, demos, objectives, weights, axis, axis, **tiles).info["workers"] == 1
+    finally:
+        th.set_num_threads(original)
 
 
 def test_origin_is_the_unperturbed_policy(actor, demos, flappy_policy):

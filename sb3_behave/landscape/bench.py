@@ -210,5 +210,8 @@ def machine_description() -> str:
     threads = torch.get_num_threads()
     text = f"{machine_and_stack()}; {threads} torch thread{'s' * (threads != 1)}"
     if threads > 1:  # evaluate_surfaces' default for the MLP path
-        text += f" (the loops split each op between them; the MLP path runs {threads} tiles side by side)"
+        text += (
+            f" (the loops split each op between them; the MLP path runs {threads} tiles side by side where they"
+            " multiply hidden layers, as on the filter slice, and one at a time on the weights slice)"
+        )
     return text

@@ -40,6 +40,8 @@ from sb3_behave.landscape.directions import Directions
 from sb3_behave.landscape.objectives import DemoSet, Objective, transition_terms
 
 METHODS = ("auto", "mlp", "vmap")
+#: Whether torch runs its CPU operations on OpenMP (per-thread thread counts: see evaluate_surfaces).
+_OPENMP = "parallel backend: OpenMP" in th.__config__.parallel_info()
 #: Rows (points x transitions) of one tile: big enough to amortize each op, small enough to stay in cache.
 TILE_ROWS = 8192
 
@@ -88,6 +90,24 @@ def _stack(theta0: th.Tensor, d1: th.Tensor, d2: th.Tensor) -> th.Tensor:
     return th.stack([theta0, d1, d2]).reshape(3, -1)
 
 
+def _first_perturbed_linear(layers: Sequence[tuple[str, nn.Module]], perturbed: set[str]) -> int:
+    """Index in ``layers`` of the first linear layer the slice moves (the last linear layer if none)."""
+    linear = [i for i, (_, layer) in enumerate(layers) if isinstance(layer, nn.Linear)]
+    touched = [i for i in linear if {f"{layers[i][0]}.weight", f"{layers[i][0]}.bias"} & perturbed]
+    return touched[0] if touched else linear[-1]
+
+
+def _tiles_are_heavy(actor: PolicyActor, directions: Directions) -> bool:
+    """Whether an MLP tile multiplies hidden layers point by point: a linear layer between the first
+    one the slice moves and the output layer. Else a tile is little more than the output layer, cheap
+    enough that Python's per-tile overhead dominates and threads would only contend."""
+    layers = actor.mlp_layers()
+    assert layers is not None
+    n_linear = sum(isinstance(layer, nn.Linear) for _, layer in layers)
+    first = _first_perturbed_linear(layers, set(directions.perturbed()))
+    return sum(isinstance(layer, nn.Linear) for _, layer in layers[: first + 1]) < n_linear - 1
+
+
 class _PlaneMLP:
     """The MLP actor on the plane, evaluated layer by layer for a chunk of points at once.
 
@@ -108,9 +128,7 @@ class _PlaneMLP:
         theta0 = actor.parameters()
         perturbed = set(directions.perturbed())
         self.actor, self.kind = actor, actor.kind
-        linear = [i for i, (_, layer) in enumerate(layers) if isinstance(layer, nn.Linear)]
-        touched = [i for i in linear if {f"{layers[i][0]}.weight", f"{layers[i][0]}.bias"} & perturbed]
-        first = touched[0] if touched else linear[-1]
+        first = _first_perturbed_linear(layers, perturbed)
         # The layers before the first perturbed one, at theta0: computed once per block of transitions.
         self.prefix = [(layer, theta0.get(f"{name}.weight"), theta0.get(f"{name}.bias")) for name, layer in layers[:first]]
         # The others as operations on stacks: ["linear", W [3, out, in], b [3, out]] or ["tanh" | "relu" | "identity"].
@@ -156,9 +174,6 @@ class _PlaneMLP:
             if output:  # the action net's output is computed as [P, A, B]
                 w_t = w_t.transpose(1, 2)
             self.steps.append(("output" if output else "linear", (w_t.reshape(3, -1), tuple(w_t.shape[1:]), bias)))
-        #: Whether a tile multiplies hidden layers point by point (else it is the output layer alone,
-        #: cheap enough that Python's per-tile overhead dominates: threads would only contend).
-        self.heavy = any(kind == "linear" for kind, _ in self.steps)
         self.log_std = None
         if self.kind == "gaussian":
             self.log_std = _stack(theta0["log_std"], directions.d1["log_std"], directions.d2["log_std"])
@@ -270,10 +285,10 @@ def evaluate_surfaces(
     :param chunk_size: grid points per tile (default: from :data:`TILE_ROWS`)
     :param block_size: transitions per tile (default: up to 1024 for ``mlp``, up to 8192 for ``vmap``)
     :param progress: show a tqdm progress bar over tiles
-    :param workers: threads that evaluate tiles side by side, each with one torch thread (default:
-        torch's thread count for ``mlp`` when a tile multiplies hidden layers point by point, else 1).
-        An MLP tile is too small for torch to split well between threads; whole tiles in parallel
-        keep every core busy.
+    :param workers: for ``mlp`` on CPU, threads that evaluate tiles side by side, each with one
+        torch thread (default: torch's thread count when a tile multiplies hidden layers point by
+        point, else 1). An MLP tile is too small for torch to split well between threads; whole
+        tiles in parallel keep every core busy. Ignored by ``vmap``.
     """
     from tqdm.auto import tqdm
 
@@ -301,11 +316,12 @@ def evaluate_surfaces(
     threads = th.get_num_threads()
     # MLP tiles run in worker threads with one torch thread each (torch splits these small products
     # poorly): as many workers as torch threads where tiles are heavy (a hidden layer's product per
-    # point), else one. vmap tiles are large ops that torch's own threads split well.
-    mlp_on_cpu = method == "mlp" and actor.device.type == "cpu"
+    # point), else one. vmap tiles are large ops that torch's own threads split well. Only torch's
+    # OpenMP backend (the CPU wheels') keeps a thread count per thread: with another, tiles run here.
+    mlp_on_cpu = method == "mlp" and actor.device.type == "cpu" and _OPENMP
     if workers is None:
-        workers = threads if mlp_on_cpu and _PlaneMLP(actor, directions).heavy else 1
-    workers = max(1, min(workers, len(chunks)))
+        workers = threads if mlp_on_cpu and _tiles_are_heavy(actor, directions) else 1
+    workers = max(1, min(workers, len(chunks))) if mlp_on_cpu else 1
     inline = workers == 1 and (threads == 1 or not mlp_on_cpu)
     lock = threading.Lock()
 
