@@ -55,14 +55,38 @@ def zoo_steps(algo: str, env_id: str) -> int:
     return int(float(zoo_entry(algo, env_id)["n_timesteps"]))
 
 
+#: Run by ``python -c`` before the command it is given: on Linux, ask the kernel to kill this process
+#: when its parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``, kept across ``exec``), then become the
+#: command. So a benchmark worker killed with kill -9 leaves no child training on into its run folder.
+DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+parent = int(sys.argv[1])
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the prctl
+        sys.exit(1)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def run_dying_with_parent(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
+    """Run ``command`` in ``cwd``, its output going to ``log``, as a process that dies with this one
+    (even when this one is killed with kill -9; on Linux); raises ``CalledProcessError`` when it fails."""
+    launcher = [sys.executable, "-c", DIE_WITH_PARENT, str(os.getpid())]
+    with log.open("w") as out:
+        status = subprocess.run([*launcher, *command], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    if status != 0:
+        raise subprocess.CalledProcessError(status, command)
+
+
 def run_sb3_behave(args: list[str], cwd: Path, log: Path) -> float:
-    """Run ``sb3-behave ARGS`` in ``cwd`` on one thread, its output going to ``log``; returns the seconds it took."""
+    """Run ``sb3-behave ARGS`` in ``cwd`` on one thread, its output going to ``log``; returns the seconds it took.
+
+    The run dies with this process (:func:`run_dying_with_parent`).
+    """
     start = time.time()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
-    with log.open("w") as out:
-        subprocess.run(
-            [sys.executable, "-m", "sb3_behave.cli", *args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, check=True
-        )
+    run_dying_with_parent([sys.executable, "-m", "sb3_behave.cli", *args], cwd, env, log)
     return time.time() - start
 
 

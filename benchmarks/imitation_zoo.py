@@ -32,6 +32,8 @@ import argparse
 import fcntl
 import json
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,11 +128,30 @@ def config_steps(algo: str, env_id: str, n_timesteps: int | None = None) -> tupl
     return steps, ("gradient steps, 0 env steps" if algo == "bc" else "env steps")
 
 
+def finished_run(folder: Path, algo: str, env_id: str) -> int | None:
+    """The run number ``N`` of the zoo's ``folder/<algo>/<env>_N`` that holds its final model (the latest such), or None."""
+    name = env_id.replace("/", "-")
+    numbers = [
+        int(run.name.rsplit("_", 1)[1])
+        for run in (folder / algo).glob(f"{name}_*")
+        if run.name.rsplit("_", 1)[1].isdigit() and (run / f"{name}.zip").is_file()
+    ]
+    return max(numbers, default=None)
+
+
 def train_and_evaluate(algo: str, env_id: str, seed: int, out: Path, n_timesteps: int | None = None) -> tuple[float, float]:
-    """Train ``algo`` with seed ``seed`` (unless its run is already there) and evaluate it: (value, seconds)."""
+    """Train ``algo`` with seed ``seed`` (unless its run is already there) and evaluate the run's final model.
+
+    A run folder without a final model (its worker was killed) is removed first, so the run is
+    trained afresh into ``<env>_1`` and that run is evaluated.
+
+    :return: (value, seconds of training; NaN when the run was already there)
+    """
     folder = out / "logs" / f"{algo}_seed{seed}"
     seconds = float("nan")
-    if not any(folder.glob(f"{algo}/*_1/*.zip")):
+    run = finished_run(folder, algo, env_id)
+    if run is None:
+        shutil.rmtree(folder, ignore_errors=True)  # a killed run's leftovers
         seconds = run_sb3_behave(
             [
                 "train",
@@ -151,7 +172,15 @@ def train_and_evaluate(algo: str, env_id: str, seed: int, out: Path, n_timesteps
             out,
             out / f"{algo}_seed{seed}.log",
         )
-    return evaluate_run(algo, env_id, folder, exp_id=1), seconds
+        run = finished_run(folder, algo, env_id)
+        if run is None:
+            raise RuntimeError(f"{folder}: sb3-behave train ended without a final model ({out / f'{algo}_seed{seed}.log'})")
+    return evaluate_run(algo, env_id, folder, exp_id=run), seconds
+
+
+def took(seconds: float | None) -> str:
+    """``(12 s)``, or ``(run already there)`` for a run trained earlier (no time: NaN or None)."""
+    return "(run already there)" if seconds is None or seconds != seconds else f"({seconds:.0f} s)"
 
 
 def table(env_key: str, results: dict) -> str:
@@ -163,6 +192,16 @@ def table(env_key: str, results: dict) -> str:
         "",
         f"Stack: {results['stack']}.",
         "",
+    ]
+    cells = results.get("cells")
+    if cells and (cells["pending"] or cells["running"] or cells["failed"]):
+        lines += [
+            f"**Partial**: {cells['done']} cell(s) done, {cells['pending']} pending, {cells['running']} running, "
+            f"{cells['failed']} failed (retries spent) when this table was written: run the workers again "
+            "(or `--table-only` once they are done) for the whole table.",
+            "",
+        ]
+    lines += [
         f"| algorithm | {unit}: mean ± std over seeds | per seed | % of expert | goal | budget |",
         "|---|---:|---|---:|---|---|",
     ]
@@ -184,12 +223,29 @@ def table(env_key: str, results: dict) -> str:
 
 
 def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Path, results_file: Path) -> None:
-    """The cells (algorithm, env, seed) as trials of a study that any number of workers share."""
-    from sb3_behave.stack import describe
-    from sb3_behave.zoo.study import SharedStudy, cell_results, queue_cells, run_cells, study_lock
+    """The cells (algorithm, env, seed) as trials of a study that any number of workers share.
 
-    shared = SharedStudy(args.storage, args.study_name, queued_only=True)
-    if not args.table_only:
+    With ``--table-only``, the study is only read (:func:`sb3_behave.zoo.study.load_study`): nothing is
+    created or written in the storage.
+    """
+    from sb3_behave.stack import describe
+    from sb3_behave.zoo.study import (
+        SharedStudy,
+        cell_progress,
+        cell_results,
+        load_study,
+        queue_cells,
+        run_cells,
+        study_lock,
+    )
+
+    if args.table_only:
+        try:
+            study = load_study(args.storage, args.study_name)
+        except ValueError as error:
+            sys.exit(f"imitation_zoo.py: error: {error}")
+    else:
+        shared = SharedStudy(args.storage, args.study_name, queued_only=True)
         cells = [{"algo": a, "env": env_id, "seed": s, "stack": stack} for a in args.algos for s in args.seeds]
         print(f"{queue_cells(shared, cells)} of {len(cells)} cells queued in study {args.study_name!r}", flush=True)
         setup = prepare(args.env, out, args.n_timesteps)
@@ -201,17 +257,21 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
 
         def run_cell(cell: dict) -> float:
             value, seconds = train_and_evaluate(cell["algo"], env_id, int(cell["seed"]), out, args.n_timesteps)
-            print(f"{cell['algo']} seed {cell['seed']}: {value:.1f} ({seconds:.0f} s)", flush=True)
+            print(f"{cell['algo']} seed {cell['seed']}: {value:.1f} {took(seconds)}", flush=True)
             return value
 
         print(f"this worker ran {run_cells(shared, run_cell)} cell(s)", flush=True)
-    shared.close()
-    attrs = shared.study.user_attrs
+        shared.close()
+        study = shared.study
+    attrs = study.user_attrs
     if "expert_value" not in attrs:
-        raise SystemExit(f"study {args.study_name!r} holds no benchmark yet: run workers without --table-only first")
+        sys.exit(
+            f"imitation_zoo.py: error: study {args.study_name!r} holds no benchmark yet: run workers without --table-only"
+        )
     results = {key: attrs[key] for key in ("expert", "expert_value", "demos", "n_timesteps")}
     results.update(stack=describe(), study=args.study_name, runs={})
-    for row in sorted(cell_results(shared.study), key=lambda r: (r["algo"], r["seed"])):
+    results["cells"] = cell_progress(study, lambda cell: cell.get("env") == env_id and cell.get("stack") == stack)
+    for row in sorted(cell_results(study), key=lambda r: (r["algo"], r["seed"])):
         if row["env"] == env_id and row["stack"] == stack:
             results["runs"].setdefault(row["algo"], []).append(
                 {"seed": row["seed"], "value": row["value"], "seconds": row["seconds"], "host": row["host"]}
@@ -262,7 +322,7 @@ def main() -> None:
             if seconds != seconds:  # not run again: keep the recorded time
                 seconds = runs.get(seed, {}).get("seconds", float("nan"))
             runs[seed] = {"seed": seed, "value": value, "seconds": round(seconds, 1)}
-            print(f"{algo} seed {seed}: {value:.1f} ({seconds:.0f} s)", flush=True)
+            print(f"{algo} seed {seed}: {value:.1f} {took(seconds)}", flush=True)
         results["runs"][algo] = [runs[s] for s in sorted(runs)]
         results_file.parent.mkdir(parents=True, exist_ok=True)
         results_file.write_text(json.dumps(results, indent=2))

@@ -198,6 +198,8 @@ def _take_shared_study_options(argv: Sequence[str]) -> tuple[list[str], dict[str
             continue
         takes_value = SHARED_STUDY_OPTIONS[name][0]
         if not takes_value:
+            if sep:
+                raise ValueError(f"{name}: takes no value, got {args[i]!r}")
             values[name] = True
             i += 1
             continue
@@ -269,12 +271,18 @@ def _searching_in(storage: Any, settings: Any) -> Iterator[None]:
                 budget = self.max_total_trials
                 shared = SharedStudy(storage, study_name, worker, direction, sampler, pruner, max_total_trials=budget)
                 opened.append(shared)
+                if budget is not None:  # the zoo runs nothing when the budget is full, dead workers' trials counted
+                    shared.wait_for_a_free_place()
                 print(f"worker {shared.study.study_name!r} in {storage.shown}: seed {self.seed}", flush=True)
                 return shared.study
 
             optuna.create_study = shared_study
             try:
                 super().hyperparameters_optimization()
+            except ValueError as error:  # the zoo reports the best trial: there may be none yet
+                if not opened or opened[-1].study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+                    raise
+                print(f"no trial of study {opened[-1].study.study_name!r} is complete yet ({error}): nothing to report")
             finally:
                 optuna.create_study = create_study
                 for shared in opened:
@@ -343,7 +351,10 @@ def train(argv: Sequence[str]) -> int:
         for name, (takes_value, text) in SHARED_STUDY_OPTIONS.items():
             print(f"  {name + (' N' if takes_value else ''):<24}{text}")
         print(flush=True)
-    argv, shared = _shared_study(argv)
+        shared: ContextManager[Any] = nullcontext()  # nothing checked: the zoo prints its help and exits
+        argv = [arg for arg in argv if arg.partition("=")[0] not in SHARED_STUDY_OPTIONS]
+    else:
+        argv, shared = _shared_study(argv)
 
     conf = resolve_config(_option(argv, "-conf", "--conf-file"))
     if conf is not None:

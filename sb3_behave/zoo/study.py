@@ -18,7 +18,10 @@ What this module adds to Optuna, for every kind of storage:
   (Optuna's :class:`~optuna.storages.RetryFailedTrialCallback`). PostgreSQL and SQLite use Optuna's
   own heartbeat; the journal file, which has none, gets the same behaviour from this module;
 - *an exact budget*: with ``max_total_trials``, a trial is handed out under the lock only while
-  fewer than that many trials are complete, pruned or running (a failed one does not count);
+  fewer than that many trials are complete, pruned or running (a failed one does not count). A
+  worker that finds the budget full only because of running trials (or, for a benchmark, no cell
+  waiting while others run) waits up to ``grace + interval`` seconds for one of them to fail, and
+  runs its retry;
 - *provenance*: each trial records the ``host``, ``pid`` and ``seed`` of its worker as user attributes.
 
 A multi-seed benchmark is a study whose trials are queued cells (``{"algo": ..., "env": ..., "seed":
@@ -32,11 +35,14 @@ import fcntl
 import hashlib
 import importlib.util
 import inspect
+import json
 import os
+import re
 import socket
 import threading
 import time
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -52,6 +58,21 @@ COUNTED_STATES = ("COMPLETE", "PRUNED", "RUNNING")
 STORAGE_FORMS = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, sqlite:///PATH or a journal file PATH ending in .log"
 _JOURNAL_HEARTBEAT = "sb3_behave:heartbeat"
 _PG_LOCK_KEY = 0x5B3BE4A7  # pg_advisory_lock key of sb3-behave's study lock
+#: libpq connection settings of every PostgreSQL connection: give up connecting after 10 s, and let
+#: TCP keepalives notice a lost machine in about a minute (30 + 3 x 10 s), so the server ends its
+#: session and releases its advisory lock then (not after the kernel's two hours).
+PG_CONNECT_ARGS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
+def hide_password(text: str) -> str:
+    """``text`` with the password of any ``SCHEME://USER:PASSWORD@HOST`` in it replaced by ``***``."""
+    return re.sub(r"(://[^:/@\s]*:)\S*@", r"\1***@", text)  # to the last @ of the word: an unquoted @ in it too
 
 
 @dataclass(frozen=True)
@@ -77,7 +98,7 @@ class Storage:
         try:
             return make_url(self.text).render_as_string(hide_password=True)
         except Exception:  # a URL SQLAlchemy cannot read: never show its password
-            return self.text.split("@")[-1]
+            return hide_password(self.text)
 
     @property
     def path(self) -> Path | None:
@@ -128,16 +149,18 @@ def parse_storage(text: str) -> Storage:
     if scheme in ("postgresql", "postgres", "postgresql+psycopg") and sep and rest:
         if importlib.util.find_spec("psycopg") is None:
             raise ValueError(
-                f"--storage {text.split('@')[-1]!r}: PostgreSQL storage needs the psycopg 3 driver, "
+                f"--storage {hide_password(text)!r}: PostgreSQL storage needs the psycopg 3 driver, "
                 "which is not installed: pip install 'sb3-behave[postgres]'"
             )
         return Storage(text, "postgresql", f"postgresql+psycopg://{rest}")
     if scheme == "sqlite" and sep:
         path = rest[1:] if rest.startswith("/") else ""
         if not path or path == ":memory:":
-            raise ValueError(f"--storage {text!r}: expected sqlite:///PATH (a file that every worker opens), got no file")
+            raise ValueError(
+                f"--storage {hide_password(text)!r}: expected sqlite:///PATH (a file that every worker opens), got no file"
+            )
         return Storage(text, "sqlite", f"sqlite:///{os.path.abspath(path)}")
-    raise ValueError(f"--storage {text!r}: expected {STORAGE_FORMS}")
+    raise ValueError(f"--storage {hide_password(text)!r}: expected {STORAGE_FORMS}")
 
 
 # ---------------------------------------------------------------- the study lock
@@ -147,9 +170,15 @@ _thread_locks: dict[str, threading.Lock] = {}
 _engines: dict[str, Any] = {}
 
 
-def _connection_error(storage: Storage, error: BaseException) -> ValueError:
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    return ValueError(f"--storage {storage.shown}: cannot open the database: {reason}")
+def _connection_error(storage: Storage, error: BaseException, what: str = "cannot open the database") -> ValueError:
+    reason = hide_password(str(getattr(error, "orig", None) or error).strip().splitlines()[0])
+    from sqlalchemy.engine import make_url
+
+    with contextlib.suppress(Exception):
+        password = make_url(storage.url).password
+        if password:
+            reason = reason.replace(str(password), "***")
+    return ValueError(f"--storage {storage.shown}: {what}: {reason}")
 
 
 @contextlib.contextmanager
@@ -168,7 +197,9 @@ def study_lock(storage: Storage) -> Iterator[None]:
             import sqlalchemy
 
             if key not in _engines:
-                _engines[key] = sqlalchemy.create_engine(storage.url, poolclass=sqlalchemy.pool.NullPool)
+                _engines[key] = sqlalchemy.create_engine(
+                    storage.url, poolclass=sqlalchemy.pool.NullPool, connect_args=dict(PG_CONNECT_ARGS)
+                )
             try:
                 connection = _engines[key].connect()
             except sqlalchemy.exc.OperationalError as error:
@@ -195,46 +226,124 @@ def study_lock(storage: Storage) -> Iterator[None]:
 # ---------------------------------------------------------------- storages and studies
 
 
+def _check_journal(storage: Storage) -> None:
+    """Refuse a ``.log`` file that holds something other than Optuna's journal (it is never appended to).
+
+    An empty file is a journal yet to be written. Otherwise its first line must be a journal record:
+    a JSON object with an integer ``op_code``.
+    """
+    path = storage.path
+    assert path is not None
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(1 << 20)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise ValueError(f"--storage {storage.text}: cannot read it: {error.strerror or error}") from None
+    if not first:
+        return
+    try:
+        record = json.loads(first)
+    except ValueError:
+        record = None
+    if not (isinstance(record, dict) and isinstance(record.get("op_code"), int)):
+        raise ValueError(
+            f"--storage {storage.text}: is not an Optuna journal file (its first line is not a journal record): "
+            "give the path of a journal, or a new .log file"
+        )
+
+
+def _journal_storage(storage: Storage) -> Any:
+    import optuna
+
+    journal = optuna.storages.journal if hasattr(optuna.storages, "journal") else None
+    backend = getattr(journal, "JournalFileBackend", None) or optuna.storages.JournalFileStorage  # optuna < 4
+    try:
+        return optuna.storages.JournalStorage(backend(storage.url))
+    except ValueError as error:  # a line that is not JSON further on
+        raise ValueError(f"--storage {storage.text}: is not a readable Optuna journal file: {error}") from None
+
+
 def open_storage(storage: Storage | str, settings: WorkerSettings | None = None) -> Any:
     """The Optuna storage, its tables created under :func:`study_lock` (so workers may start together).
 
     :param storage: a :class:`Storage` or the text of ``--storage``
     :param settings: heartbeat and retries (default: :class:`WorkerSettings`'s)
     :return: an ``optuna.storages.RDBStorage`` with Optuna's heartbeat, or a ``JournalStorage``
+    :raises ValueError: a database that cannot be opened, or a ``.log`` file that is not a journal
     """
     import optuna
 
     storage = parse_storage(storage) if isinstance(storage, str) else storage
     settings = settings or WorkerSettings()
     if storage.kind == "journal":
-        journal = optuna.storages.journal if hasattr(optuna.storages, "journal") else None
-        backend = getattr(journal, "JournalFileBackend", None) or optuna.storages.JournalFileStorage  # optuna < 4
+        _check_journal(storage)  # before the lock file is made beside it
         storage.path.parent.mkdir(parents=True, exist_ok=True)
         with study_lock(storage):
-            return optuna.storages.JournalStorage(backend(storage.url))
+            _check_journal(storage)  # it may have been empty: now it is no more written to
+            return _journal_storage(storage)
     import sqlalchemy
 
     retry = _retry_callback(settings.max_retry)
     parameters = inspect.signature(optuna.storages.RDBStorage).parameters
     callback = "heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in parameters else "failed_trial_callback"
-    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if storage.kind == "sqlite":
         storage.path.parent.mkdir(parents=True, exist_ok=True)
-        engine_kwargs = {"connect_args": {"timeout": 120}}  # writers wait for each other
-    else:
-        engine_kwargs["connect_args"] = {"connect_timeout": 10}
     with study_lock(storage), warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         try:
             return optuna.storages.RDBStorage(
                 storage.url,
-                engine_kwargs=engine_kwargs,
+                engine_kwargs=_engine_kwargs(storage),
                 heartbeat_interval=settings.heartbeat_interval,
                 grace_period=settings.grace_period,
                 **{callback: retry},
             )
-        except sqlalchemy.exc.OperationalError as error:
+        except sqlalchemy.exc.DatabaseError as error:  # OperationalError, or a file that is not a database
             raise _connection_error(storage, error) from None
+
+
+def _engine_kwargs(storage: Storage) -> dict[str, Any]:
+    if storage.kind == "sqlite":
+        return {"connect_args": {"timeout": 120}}  # writers wait for each other
+    return {"pool_pre_ping": True, "connect_args": dict(PG_CONNECT_ARGS)}
+
+
+def open_storage_to_read(storage: Storage | str) -> Any:
+    """The Optuna storage opened to read only: no table, study, lock file or journal is created or written.
+
+    :param storage: a :class:`Storage` or the text of ``--storage``; a file must exist
+    :return: an ``RDBStorage`` (without heartbeat), a ``JournalStorage``, or None for a database
+        without Optuna's tables (it holds no study)
+    :raises ValueError: no such file, a database that cannot be opened, or a file that is not
+        Optuna's (a ``.log`` file that is not a journal, a SQLite file without Optuna's tables)
+    """
+    import optuna
+    import sqlalchemy
+
+    storage = _existing(storage)
+    if storage.kind == "journal":
+        _check_journal(storage)
+        return _journal_storage(storage)
+    url = storage.url
+    if storage.kind == "sqlite":  # read-only: SQLite itself refuses to write
+        url = f"sqlite:///file:{storage.path}?mode=ro&uri=true"
+    try:
+        engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool, **_engine_kwargs(storage))
+        try:
+            tables = set(sqlalchemy.inspect(engine).get_table_names())
+        finally:
+            engine.dispose()
+        if "studies" not in tables:
+            if storage.kind == "sqlite" and tables:
+                raise ValueError(f"--storage {storage.shown}: is not an Optuna storage (a SQLite file without its tables)")
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(storage), skip_table_creation=True)
+    except sqlalchemy.exc.DatabaseError as error:
+        raise _connection_error(storage, error) from None
 
 
 def _retry_callback(max_retry: int) -> Any:
@@ -247,6 +356,34 @@ def _retry_callback(max_retry: int) -> Any:
         warnings.simplefilter("ignore", FutureWarning)
         retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None) or optuna.storages.RetryFailedTrialCallback
         return retry(max_retry=max_retry)
+
+
+# Optuna's ``_run_trial`` calls ``optuna.storages.fail_stale_trials(study)`` before each ``ask``, outside
+# sb3-behave's lock: two workers could then both fail a stale trial's heartbeat and queue two retries.
+# While a :class:`SharedStudy` optimizes, that call goes through the lock (other studies are left alone).
+_optimizing: weakref.WeakKeyDictionary[Any, SharedStudy] = weakref.WeakKeyDictionary()
+_optuna_fail_stale_trials: Callable[[Any], None] | None = None
+_install_lock = threading.Lock()
+
+
+def _fail_stale_trials_under_lock(study: Any) -> None:
+    shared = _optimizing.get(study)
+    if shared is None:
+        assert _optuna_fail_stale_trials is not None
+        _optuna_fail_stale_trials(study)
+        return
+    with study_lock(shared.storage):
+        shared.fail_stale_trials()
+
+
+def _route_fail_stale_trials_through_the_lock() -> None:
+    global _optuna_fail_stale_trials
+    import optuna
+
+    with _install_lock:
+        if _optuna_fail_stale_trials is None:
+            _optuna_fail_stale_trials = optuna.storages.fail_stale_trials
+            optuna.storages.fail_stale_trials = _fail_stale_trials_under_lock
 
 
 class _BudgetSpent(Exception):
@@ -305,34 +442,107 @@ class SharedStudy:
 
     # -- who may run what
 
-    def ask(self, *args: Any, **kwargs: Any) -> Any:
-        """``study.ask`` under the lock, after failing stale trials; raises ``_BudgetSpent`` when none is left."""
+    def _why_no_trial(self) -> str | None:
+        """Under the lock: None when this worker may take a trial, ``"running"`` when none is left but
+        trials of other workers are running (one may yet fail and be queued again), else ``"spent"``."""
         from optuna.trial import TrialState
 
-        with study_lock(self.storage):
-            self.fail_stale_trials()
-            if self.queued_only and not self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-                raise _BudgetSpent
-            if self.max_total_trials is not None:
-                counted = self.study.get_trials(deepcopy=False, states=tuple(TrialState[s] for s in COUNTED_STATES))
-                if len(counted) >= self.max_total_trials:
-                    raise _BudgetSpent
-            trial = self._ask(*args, **kwargs)
+        host, pid = socket.gethostname(), os.getpid()
+        running = [  # other workers' (this one's own threads' trials will not go stale)
+            t
+            for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if (t.user_attrs.get("host"), t.user_attrs.get("pid")) != (host, pid)
+        ]
+        if self.queued_only and not self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+            return "running" if running else "spent"
+        if self.max_total_trials is not None:
+            finished = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+            if len(finished) >= self.max_total_trials:
+                return "spent"
+            counted = len(finished) + len(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+            if counted >= self.max_total_trials:  # full only with running trials: one may fail and free its place
+                return "running" if running else "spent"
+        return None
+
+    def ask(self, *args: Any, **kwargs: Any) -> Any:
+        """``study.ask`` under the lock, after failing stale trials.
+
+        When no trial is left but other workers' trials are running (the budget of ``max_total_trials``
+        is full only because of them, or, with ``queued_only``, none is waiting), this worker waits,
+        failing stale trials every ``heartbeat_interval`` seconds, for up to ``grace_period +
+        heartbeat_interval`` seconds: a killed worker's trial goes stale in that time, and its retry is
+        taken by this worker.
+
+        :param args: handed to Optuna's ``study.ask`` (the ``fixed_distributions``)
+        :param kwargs: handed to Optuna's ``study.ask``
+        :return: the trial, its worker recorded (and, on a journal file, its first heartbeat)
+        :raises _BudgetSpent: no trial is left for this worker (``optimize`` ends quietly)
+        """
+        trial = self._next(True, args, kwargs)
+        if trial is None:
+            raise _BudgetSpent
         self.record_worker(trial)
         return trial
+
+    def wait_for_a_free_place(self) -> bool:
+        """Wait as :meth:`ask` does while no trial is free only because other workers' trials run,
+        without taking one. :return: whether a trial is free now"""
+        return self._next(False, (), {}) is not None
+
+    def _next(self, take: bool, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        deadline = None
+        while True:
+            with study_lock(self.storage):
+                self.fail_stale_trials()
+                why = self._why_no_trial()
+                if why is None:
+                    if not take:
+                        return True
+                    trial = self._ask(*args, **kwargs)
+                    if self.storage.kind == "journal":  # a retry carries its dead worker's old heartbeat: renew it
+                        self.optuna_storage.set_trial_system_attr(trial._trial_id, _JOURNAL_HEARTBEAT, time.time())
+                    else:  # Optuna never fails a trial without a heartbeat: one before its heartbeat thread starts
+                        self.optuna_storage.record_heartbeat(trial._trial_id)
+                    return trial
+            now = time.monotonic()
+            if why == "spent" or (deadline is not None and now >= deadline):
+                return None
+            if deadline is None:
+                deadline = now + self.settings.grace_period + self.settings.heartbeat_interval
+                print(
+                    f"worker {socket.gethostname()}:{os.getpid()}: no trial free while others run: waiting up to "
+                    f"{self.settings.grace_period + self.settings.heartbeat_interval} s for one of them to fail",
+                    flush=True,
+                )
+            time.sleep(max(0.0, min(self.settings.heartbeat_interval, deadline - now)))
 
     def optimize(self, func: Callable[[Any], Any], *args: Any, **kwargs: Any) -> None:
         """``study.optimize`` that asks for trials through :meth:`ask`, with this worker's heartbeat
         (journal files), and ends when no trial is left.
 
+        Optuna's own check for stale trials before each trial runs under :func:`study_lock` meanwhile.
         The study is plain again afterwards (the zoo pickles it).
+
+        :param func: the objective (a trial -> its value)
+        :param args: handed to Optuna's ``study.optimize`` (``n_trials``, ``timeout``, ...)
+        :param kwargs: handed to Optuna's ``study.optimize`` (``n_trials``, ``catch``, ``callbacks``, ...)
         """
+        _route_fail_stale_trials_through_the_lock()
+        if self.max_total_trials is not None and kwargs.get("callbacks"):
+            # The zoo stops a worker with Optuna's MaxTrialsCallback once complete, pruned and running
+            # trials reach the budget, though a running one may be a dead worker's: :meth:`ask` keeps the
+            # budget instead, and waits for such a trial to fail and be queued again.
+            from optuna.study import MaxTrialsCallback
+
+            kwargs["callbacks"] = [c for c in kwargs["callbacks"] if not isinstance(c, MaxTrialsCallback)]
         self.study.ask = self.ask
+        _optimizing[self.study] = self
         try:
             self._optimize(self._with_heartbeat(func), *args, **kwargs)
         except _BudgetSpent:
             print(f"worker {socket.gethostname()}:{os.getpid()}: no trial left for it in the study", flush=True)
         finally:
+            _optimizing.pop(self.study, None)
             vars(self.study).pop("ask", None)
             vars(self.study).pop("optimize", None)
 
@@ -380,13 +590,16 @@ class SharedStudy:
         if self.storage.kind != "journal":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                optuna.storages.fail_stale_trials(self.study)
+                (_optuna_fail_stale_trials or optuna.storages.fail_stale_trials)(self.study)
         else:
             now = time.time()
             retry = _retry_callback(self.settings.max_retry)
             for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                # A retry starts with a copy of its failed trial's system attributes, the dead worker's
+                # last heartbeat among them: its own start counts as a heartbeat too.
                 start = trial.datetime_start.timestamp() if trial.datetime_start else now
-                if now - float(trial.system_attrs.get(_JOURNAL_HEARTBEAT, start)) <= self.settings.grace_period:
+                last = max(start, float(trial.system_attrs.get(_JOURNAL_HEARTBEAT, start)))
+                if now - last <= self.settings.grace_period:
                     continue
                 try:
                     failed = self.optuna_storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
@@ -444,32 +657,48 @@ def _existing(storage: Storage | str) -> Storage:
 
 
 def load_study(storage: Storage | str, study_name: str) -> Any:
-    """The study ``study_name`` in ``storage``, opened without heartbeat (to read it).
+    """The study ``study_name`` in ``storage``, opened to read: nothing is created or written
+    (no table, no lock file, no heartbeat).
 
-    :raises ValueError: no such study (the message lists the studies there), or no such file
+    :param storage: a :class:`Storage` or the text of ``--storage``; a file storage must exist
+    :param study_name: the study's name
+    :return: the ``optuna.Study``
+    :raises ValueError: no such study (the message lists the studies there), no such file, or a
+        storage that cannot be read (see :func:`open_storage_to_read`)
     """
     import optuna
 
     storage = _existing(storage)
-    optuna_storage = open_storage(storage)
-    try:
-        return optuna.load_study(study_name=study_name, storage=optuna_storage)
-    except KeyError:
-        names = [s.study_name for s in optuna.get_all_study_summaries(optuna_storage, include_best_trial=False)]
-        raise ValueError(
-            f"--study-name {study_name!r}: no such study in {storage.shown} (its studies: {', '.join(names) or 'none'})"
-        ) from None
+    optuna_storage = open_storage_to_read(storage)
+    if optuna_storage is not None:
+        try:
+            return optuna.load_study(study_name=study_name, storage=optuna_storage)
+        except KeyError:
+            pass
+    names = [s.study_name for s in _summaries(optuna_storage, include_best_trial=False)]
+    raise ValueError(
+        f"--study-name {study_name!r}: no such study in {storage.shown} (its studies: {', '.join(names) or 'none'})"
+    )
+
+
+def _summaries(optuna_storage: Any, include_best_trial: bool) -> list[Any]:
+    import optuna
+
+    if optuna_storage is None:  # a database without Optuna's tables
+        return []
+    return list(optuna.get_all_study_summaries(optuna_storage, include_best_trial=include_best_trial))
 
 
 def list_studies(storage: Storage | str) -> str:
-    """The studies in ``storage``, one line each with its trial count and best value.
+    """The studies in ``storage``, one line each with its trial count and best value (read only,
+    as :func:`load_study`).
 
-    :raises ValueError: a file storage that does not exist
+    :param storage: a :class:`Storage` or the text of ``--storage``; a file storage must exist
+    :return: the text to print
+    :raises ValueError: a file storage that does not exist, or a storage that cannot be read
     """
-    import optuna
-
     storage = _existing(storage)
-    summaries = optuna.get_all_study_summaries(open_storage(storage), include_best_trial=True)
+    summaries = _summaries(open_storage_to_read(storage), include_best_trial=True)
     if not summaries:
         return f"no study in {storage.shown} yet"
     lines = [f"{len(summaries)} stud{'y' if len(summaries) == 1 else 'ies'} in {storage.shown}:"]
@@ -479,12 +708,10 @@ def list_studies(storage: Storage | str) -> str:
     return "\n".join(lines)
 
 
-def study_status(study: Any, grace_period: int = HEARTBEAT_GRACE, limit: int | None = None) -> str:
+def study_status(study: Any, limit: int | None = None) -> str:
     """A study's progress as text: done, running, failed and pending trials, then one line per trial.
 
     :param study: an Optuna study
-    :param grace_period: a running trial started longer ago than this without finishing is flagged
-        when its storage cannot tell its heartbeat
     :param limit: show only the last ``limit`` trials (None: all)
     """
     from optuna.trial import TrialState
@@ -562,6 +789,10 @@ def _cell_key(cell: Mapping[str, Any]) -> tuple:
 def run_cells(shared: SharedStudy, run_cell: Callable[[dict[str, Any]], float]) -> int:
     """Run queued cells until none is waiting; each cell's value is ``run_cell(cell)``.
 
+    While other workers' cells run and none is waiting, the worker waits up to ``grace_period +
+    heartbeat_interval`` seconds (:meth:`SharedStudy.ask`): a killed worker's cell is then failed,
+    queued again and run by this one.
+
     :param shared: a :class:`SharedStudy` made with ``queued_only=True``
     :param run_cell: runs one cell and returns its value (a failure marks the trial failed)
     :return: how many cells this worker ran
@@ -589,7 +820,12 @@ def run_cells(shared: SharedStudy, run_cell: Callable[[dict[str, Any]], float]) 
 
 
 def cell_results(study: Any) -> list[dict[str, Any]]:
-    """The complete cells of a benchmark study: each cell's keys plus ``value``, ``seconds``, ``host``."""
+    """The complete cells of a benchmark study.
+
+    :param study: the Optuna study of a benchmark (its trials' user attribute ``cell``)
+    :return: one dict per complete cell: the cell's keys plus ``value``, ``seconds`` (of its trial)
+        and ``host`` (of its worker)
+    """
     from optuna.trial import TrialState
 
     rows = []
@@ -599,6 +835,31 @@ def cell_results(study: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def cell_progress(study: Any, where: Callable[[Mapping[str, Any]], bool] = lambda cell: True) -> dict[str, int]:
+    """How many cells of a benchmark study are done, running, pending, and failed for good.
+
+    A cell counts once, by its most advanced trial: complete (or pruned) is ``done``; else running;
+    else waiting (``pending``, a retry included); else ``failed`` (every trial failed, retries spent).
+
+    :param study: the Optuna study of a benchmark
+    :param where: count only the cells it accepts (e.g. one env's)
+    :return: ``{"done": ..., "running": ..., "pending": ..., "failed": ...}``
+    """
+    from optuna.trial import TrialState
+
+    rank = {TrialState.COMPLETE: 3, TrialState.PRUNED: 3, TrialState.RUNNING: 2, TrialState.WAITING: 1, TrialState.FAIL: 0}
+    best: dict[tuple, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        if "cell" in t.user_attrs and where(t.user_attrs["cell"]):
+            key = _cell_key(t.user_attrs["cell"])
+            best[key] = max(best.get(key, 0), rank[t.state])
+    names = {3: "done", 2: "running", 1: "pending", 0: "failed"}
+    counts = dict.fromkeys(names.values(), 0)
+    for value in best.values():
+        counts[names[value]] += 1
+    return counts
+
+
 __all__ = [
     "HEARTBEAT_GRACE",
     "HEARTBEAT_INTERVAL",
@@ -606,10 +867,12 @@ __all__ = [
     "SharedStudy",
     "Storage",
     "WorkerSettings",
+    "cell_progress",
     "cell_results",
     "list_studies",
     "load_study",
     "open_storage",
+    "open_storage_to_read",
     "parse_storage",
     "queue_cells",
     "run_cells",
