@@ -4,8 +4,8 @@ Each kernel of the Flappy Bird core is written once, as a Python loop over birds
 numba to machine code on its first call (a few seconds, once per machine: the machine code is
 cached on disk beside the source, or in numba's user cache folder when that is read-only). The
 same Python function runs uncompiled, and gives the same numbers, when numba is not installed or
-when ``NUMBA_DISABLE_JIT=1`` is set: slower (4 times for one bird with features, 80 times with
-lidar, far more for many birds), never different.
+when ``NUMBA_DISABLE_JIT=1`` is set: slower (3 times for one bird with features, about 75 times
+with lidar, far more for many birds), never different.
 
 numba's disk cache is invalidated when a kernel's own source file changes, not when a module it
 reads constants from does: after changing a game constant in ``core.py``, delete this folder's
