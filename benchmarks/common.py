@@ -90,6 +90,14 @@ def run_sb3_behave(args: list[str], cwd: Path, log: Path) -> float:
     return time.time() - start
 
 
+def print_and_save(report: str, out: Path | None) -> None:
+    """Print ``report``, and write it to ``out`` too when given (a results file)."""
+    print(report)
+    if out is not None:
+        write_atomically(out, report + "\n")
+        print(f"written to {out}")
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: concurrent writers never
     leave a half-written file (the last one wins)."""

@@ -25,6 +25,8 @@ from itertools import repeat
 from pathlib import Path
 from typing import Callable
 
+from common import print_and_save
+
 FIRST_STEPS = """
 import time
 start = time.perf_counter()
@@ -142,11 +144,7 @@ def main() -> None:
     ]
     for name, micros in parts.items():
         lines.append(f"  - {name}: {micros:.1f} µs ({1024 / micros:.1f}M steps/s)")
-    report = "\n".join(lines)
-    print(report)
-    if args.out is not None:
-        args.out.write_text(report + "\n")
-        print(f"written to {args.out}")
+    print_and_save("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":

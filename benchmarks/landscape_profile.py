@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch as th
+from common import print_and_save
 
 
 def best_microseconds(call: Callable[[], object], calls: int = 40) -> float:
@@ -123,11 +124,7 @@ def main() -> None:
             f"- The 21 x 21 grid with {cores} torch threads, tiles in workers of one torch thread each, best of 3: "
             + ", ".join(f"{min(seconds):.3f} s with {n} worker{'s' * (n > 1)}" for n, seconds in timed.items())
         )
-    report = "\n".join(lines)
-    print(report)
-    if args.out is not None:
-        args.out.write_text(report + "\n")
-        print(f"written to {args.out}")
+    print_and_save("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":
