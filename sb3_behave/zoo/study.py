@@ -447,19 +447,24 @@ class SharedStudy:
         trials of other workers are running (one may yet fail and be queued again), else ``"spent"``."""
         from optuna.trial import TrialState
 
+        def trials(*states: Any) -> list[Any]:
+            # From the storage itself: the study's cache of finished trials (Optuna's _CachedStorage) may
+            # not have seen a trial another worker created a moment ago.
+            return self.optuna_storage.get_all_trials(self.study._study_id, deepcopy=False, states=states)
+
         host, pid = socket.gethostname(), os.getpid()
         running = [  # other workers' (this one's own threads' trials will not go stale)
             t
-            for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            for t in trials(TrialState.RUNNING)
             if (t.user_attrs.get("host"), t.user_attrs.get("pid")) != (host, pid)
         ]
-        if self.queued_only and not self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        if self.queued_only and not trials(TrialState.WAITING):
             return "running" if running else "spent"
         if self.max_total_trials is not None:
-            finished = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+            finished = trials(TrialState.COMPLETE, TrialState.PRUNED)
             if len(finished) >= self.max_total_trials:
                 return "spent"
-            counted = len(finished) + len(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+            counted = len(finished) + len(trials(TrialState.RUNNING))
             if counted >= self.max_total_trials:  # full only with running trials: one may fail and free its place
                 return "running" if running else "spent"
         return None
