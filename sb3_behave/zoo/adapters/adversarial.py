@@ -2,70 +2,26 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, TypeVar
 
 import torch as th
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
 from sb3_behave.demos.storage import Demonstrations
-from sb3_behave.zoo.adapters.base import ImitationAlgorithm
+from sb3_behave.zoo.adapters.generator import ForwardCallback, GeneratorAlgorithm
 
 SelfAdversarial = TypeVar("SelfAdversarial", bound="AdversarialAlgorithm")
 
-#: Generators for GAIL and AIRL, by the name used in YAML (``gen_algo: ppo``).
-GENERATORS = ("ppo", "a2c", "trpo")
 
-
-def generator_class(name: str) -> type[BaseAlgorithm]:
-    """The SB3 / sb3-contrib class of a generator named in YAML (``ppo``, ``a2c`` or ``trpo``)."""
-    key = str(name).lower()
-    if key == "ppo":
-        from stable_baselines3 import PPO
-
-        return PPO
-    if key == "a2c":
-        from stable_baselines3 import A2C
-
-        return A2C
-    if key == "trpo":
-        from sb3_contrib import TRPO
-
-        return TRPO
-    raise ValueError(f"gen_algo: {name!r}: expected one of {', '.join(GENERATORS)}")
-
-
-class _ForwardCallback(BaseCallback):
-    """Given to a generator's ``learn``: forwards each step to the adapter's callbacks."""
-
-    def __init__(self, adapter: AdversarialAlgorithm, outer: BaseCallback) -> None:
-        super().__init__()
-        self.adapter = adapter
-        self.outer = outer
-
-    def _on_rollout_start(self) -> None:
-        self.outer.on_rollout_start()
-
-    def _on_rollout_end(self) -> None:
-        self.outer.on_rollout_end()
-
-    def _on_step(self) -> bool:
-        self.adapter.num_timesteps = self.model.num_timesteps
-        self.outer.update_locals(self.locals)
-        keep_going = self.outer.on_step()
-        self.adapter._stop_requested = not keep_going
-        return keep_going
-
-
-class AdversarialAlgorithm(ImitationAlgorithm):
+class AdversarialAlgorithm(GeneratorAlgorithm):
     """GAIL and AIRL: imitation's trainer, a generator from SB3 / sb3-contrib, a reward net saved with the policy.
 
     Every keyword argument this class does not know goes to the generator's constructor
     (``n_steps``, ``batch_size``, ``ent_coef``, ``gamma``, ...), so a GAIL entry in YAML reads
-    like a PPO entry plus the GAIL keys.
+    like a PPO entry plus the GAIL keys (see :class:`~sb3_behave.zoo.adapters.generator.GeneratorAlgorithm`).
 
     :param policy: the policy class or alias (``"MlpPolicy"``)
     :param env: the env
@@ -113,16 +69,6 @@ class AdversarialAlgorithm(ImitationAlgorithm):
         _init_setup_model: bool = True,
         **gen_kwargs: Any,
     ) -> None:
-        self.gen_algo = str(gen_algo).lower()
-        gen_class = generator_class(self.gen_algo)
-        accepted = set(inspect.signature(gen_class.__init__).parameters) - {"self", "policy", "env", "_init_setup_model"}
-        unknown = sorted(set(gen_kwargs) - accepted)
-        if unknown:
-            raise ValueError(
-                f"{self.algo_name}: unknown hyperparameter(s) {', '.join(unknown)}: expected {self.algo_name}'s own "
-                f"or those of the generator {gen_class.__name__}"
-            )
-        self.gen_kwargs = gen_kwargs
         self.demo_batch_size = demo_batch_size
         self.n_disc_updates_per_round = n_disc_updates_per_round
         self.gen_train_timesteps = gen_train_timesteps
@@ -131,24 +77,19 @@ class AdversarialAlgorithm(ImitationAlgorithm):
         self.reward_net_kwargs = reward_net_kwargs or {}
         self.allow_variable_horizon = allow_variable_horizon
         self.round_num = 0
-        self._stop_requested = False
-        default_rate = inspect.signature(gen_class.__init__).parameters["learning_rate"].default
-        if gen_kwargs.get("use_sde"):  # the generator trains this adapter's policy, so it needs gSDE's distribution
-            policy_kwargs = {**(policy_kwargs or {}), "use_sde": True}
         super().__init__(
             policy=policy,
             env=env,
             demonstrations=demonstrations,
-            learning_rate=gen_kwargs.get("learning_rate", default_rate),
+            gen_algo=gen_algo,
             policy_kwargs=policy_kwargs,
             tensorboard_log=tensorboard_log,
             verbose=verbose,
             seed=seed,
             device=device,
-            _init_setup_model=False,
+            _init_setup_model=_init_setup_model,
+            **gen_kwargs,
         )
-        if _init_setup_model:
-            self._setup_model()
 
     def _classes(self) -> tuple[type, type]:
         """imitation's trainer class and reward net class (imported when asked for)."""
@@ -160,9 +101,6 @@ class AdversarialAlgorithm(ImitationAlgorithm):
 
         kwargs = {"normalize_input_layer": RunningNorm, **self.reward_net_kwargs}
         self.reward_net = self._classes()[1](self.observation_space, self.action_space, **kwargs).to(self.device)
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_stop_requested"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         return ["policy", "reward_net"], []
@@ -181,15 +119,6 @@ class AdversarialAlgorithm(ImitationAlgorithm):
             custom_logger=imitation_logger,
             allow_variable_horizon=self.allow_variable_horizon,
         )
-
-    def _make_generator(self) -> BaseAlgorithm:
-        gen_class = generator_class(self.gen_algo)
-        gen_kwargs = {"verbose": self.verbose, "device": self.device, "seed": self.seed, **self.gen_kwargs}
-        policy_kwargs = {key: value for key, value in self.policy_kwargs.items() if key != "use_sde"}  # given as use_sde
-        gen = gen_class(type(self.policy), self.env, policy_kwargs=policy_kwargs, **gen_kwargs)
-        gen.policy = self.policy  # the generator trains the adapter's own policy
-        gen.num_timesteps = self.num_timesteps
-        return gen
 
     def learn(
         self: SelfAdversarial,
@@ -221,7 +150,7 @@ class AdversarialAlgorithm(ImitationAlgorithm):
         callback.on_training_start(locals(), globals())
         imitation_logger = self._imitation_logger()
         trainer = self._make_trainer(demonstrations, self._make_generator(), imitation_logger)
-        forward = _ForwardCallback(self, callback)
+        forward = ForwardCallback(self, callback)
         trainer.gen_callback = CallbackList([c for c in (trainer.gen_callback, forward) if c is not None])
         while self.num_timesteps + trainer.gen_train_timesteps <= total_timesteps and not self._stop_requested:
             trainer.train_gen(trainer.gen_train_timesteps)
