@@ -57,6 +57,9 @@ ALGORITHMS = {
     "dagger": "sb3_behave.zoo.adapters:DAgger",
     "gail": "sb3_behave.zoo.adapters:GAIL",
     "airl": "sb3_behave.zoo.adapters:AIRL",
+    "sqil": "sb3_behave.zoo.adapters:SQIL",
+    "density": "sb3_behave.zoo.adapters:Density",
+    "preference_comparisons": "sb3_behave.zoo.adapters:PreferenceComparisons",
     "valuedice": "sb3_behave.valuedice:ValueDICE",
 }
 

@@ -11,7 +11,10 @@ __all__ = [
     "ALGORITHMS",
     "BC",
     "GAIL",
+    "SQIL",
     "DAgger",
+    "Density",
+    "PreferenceComparisons",
     "algorithm_class",
     "load_agent",
     "load_agent_from_path",
@@ -20,7 +23,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:  # the adapters import imitation: load them on first use
-    if name in {"BC", "DAgger", "GAIL", "AIRL"}:
+    if name in {"BC", "DAgger", "GAIL", "AIRL", "SQIL", "Density", "PreferenceComparisons"}:
         from sb3_behave.zoo import adapters
 
         return getattr(adapters, name)

@@ -7,6 +7,8 @@ the zoo unchanged, after :func:`~sb3_behave.zoo.registry.register_algorithms`.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import sys
 from contextlib import contextmanager, nullcontext
@@ -296,6 +298,19 @@ def _searching_in(storage: Any, settings: Any) -> Iterator[None]:
         rl_zoo3.train.ExperimentManager = original
 
 
+def import_env_namespace(env_id: str | None) -> None:
+    """Import the package that registers a namespaced env id (``seals/CartPole-v0``: ``seals``), when installed.
+
+    gymnasium 1.x no longer imports it by itself; this does what ``--gym-packages seals`` would.
+    Ids without a namespace, and namespaces that are no installed package, are left to the zoo.
+
+    :param env_id: the ``--env`` of the command
+    """
+    namespace = (env_id or "").partition("/")[0] if "/" in (env_id or "") else ""
+    if namespace.isidentifier() and importlib.util.find_spec(namespace) is not None:
+        importlib.import_module(namespace)
+
+
 def _run(
     prog: str, entry: Callable[[], None], argv: Sequence[str], agent: str, context: ContextManager[Any] | None = None
 ) -> int:
@@ -306,6 +321,7 @@ def _run(
     if _option(argv, "--algo") in ALGORITHMS:
         require_imitation()
     register_algorithms()
+    import_env_namespace(_option(argv, "--env"))
     saved = sys.argv
     sys.argv = [prog, *argv]
     try:

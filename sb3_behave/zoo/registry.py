@@ -10,8 +10,8 @@ from sb3_behave.agents import ALGORITHMS, algorithm_class
 def register_algorithms() -> None:
     """Add sb3-behave's algorithms and their Optuna samplers to the zoo; safe to call twice.
 
-    After this, ``rl_zoo3``'s own ``train``, ``enjoy`` and ``record_video`` accept
-    ``--algo bc|dagger|gail|airl|valuedice`` (``sb3-behave train`` calls it for you). They all
+    After this, ``rl_zoo3``'s own ``train``, ``enjoy`` and ``record_video`` accept every name of
+    :data:`sb3_behave.agents.ALGORITHMS` as ``--algo`` (``sb3-behave train`` calls it for you). They all
     build on imitation: without it, nothing is added (see :func:`sb3_behave.stack.require_imitation`).
     """
     from rl_zoo3 import hyperparams_opt, utils

@@ -52,11 +52,12 @@ class ForwardCallback(BaseCallback):
 
     When the adapter's callbacks ask to stop, ``adapter._stop_requested`` is set and the generator stops.
 
-    :param adapter: the adapter whose ``num_timesteps`` follows the generator's
+    :param adapter: the adapter whose ``num_timesteps`` follows the inner algorithm's (it sets
+        ``adapter._stop_requested``; SQIL uses this too, for its DQN or SAC)
     :param outer: the adapter's callbacks (as ``_setup_learn`` returned them)
     """
 
-    def __init__(self, adapter: GeneratorAlgorithm, outer: BaseCallback) -> None:
+    def __init__(self, adapter: BaseAlgorithm, outer: BaseCallback) -> None:
         super().__init__()
         self.adapter = adapter
         self.outer = outer

@@ -1,0 +1,205 @@
+"""Preferences on disk: one file per answer, written atomically the moment it is given.
+
+An answer file ``preference-<time>-<pid>-<n>.npz`` is a numpy ``.npz`` archive of plain arrays:
+the two fragments (``obs1``, ``acts1``, ``rews1``, ``terminal1`` and the same with ``2``), the
+``preference`` (the probability that fragment 1 is preferred, as imitation defines it: 1.0 the
+first, 0.0 the second, 0.5 equal) and ``metadata`` (a JSON string: env id, who answered, when,
+package version). Files are read with ``allow_pickle=False``. Rendered frames are not saved: they
+are only needed to show a pair, and an answered pair is not shown again.
+
+A folder of answers is the reward signal of a run: :func:`load_preferences` returns the pairs and
+their preferences, which resume a run (``preferences: <folder>`` in YAML, ``sb3-behave compare --out``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from imitation.data.types import TrajectoryWithRew
+
+from sb3_behave.demos.storage import PathLike, json_safe
+
+ANSWER_PATTERN = "preference-*.npz"
+FORMAT = "sb3-behave-preference"
+FORMAT_VERSION = 1
+_ARRAYS = ("obs1", "acts1", "rews1", "terminal1", "obs2", "acts2", "rews2", "terminal2", "preference", "metadata")
+_counter = itertools.count()
+
+#: A pair of fragments, as imitation's ``TrajectoryWithRewPair``.
+FragmentPair = tuple[TrajectoryWithRew, TrajectoryWithRew]
+
+
+class PreferenceError(ValueError):
+    """A preferences folder or answer file that cannot be used; the message names it and the problem."""
+
+
+def answer_files(folder: PathLike) -> list[Path]:
+    """The answer files of ``folder``, oldest first (none when it does not exist)."""
+    folder = Path(folder)
+    return sorted(folder.glob(ANSWER_PATTERN)) if folder.is_dir() else []
+
+
+def check_preferences_folder(folder: PathLike) -> None:
+    """Check, before anything is asked, that answers may be written into ``folder``.
+
+    :param folder: a preferences folder (it may not exist yet)
+    :raises PreferenceError: ``folder`` is a file, cannot be written to, or holds files that are not answers
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PreferenceError(f"{folder}: is a file, and answers are written into a folder: choose a folder")
+    if not folder.is_dir():
+        return
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PreferenceError(f"{folder}: cannot write into this folder (permission denied)")
+    others = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".") and not p.match(ANSWER_PATTERN))
+    if others:
+        raise PreferenceError(
+            f"{folder}: is not a preferences folder (it holds {others[0]!r}{' and more' if len(others) > 1 else ''}): "
+            "choose a new folder or one holding only preference-*.npz answers"
+        )
+
+
+def write_answer(folder: PathLike, fragments: FragmentPair, preference: float, metadata: dict[str, Any] | None = None) -> Path:
+    """Write one answer into ``folder`` atomically (a temporary file, then a rename).
+
+    A crash at any moment leaves either the complete file or none (at most a hidden ``.tmp`` file,
+    which loaders ignore).
+
+    :param folder: the preferences folder (created if needed)
+    :param fragments: the two fragments compared
+    :param preference: probability that the first is preferred (1.0, 0.0, 0.5, or anything in [0, 1])
+    :param metadata: JSON-serialisable fields saved with it (env id, who answered, ...)
+    :return: the path of the new file
+    """
+    if not 0.0 <= float(preference) <= 1.0:
+        raise PreferenceError(f"preference {preference!r}: expected a probability in [0, 1]")
+    from sb3_behave import __version__
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc)
+    final = folder / f"preference-{stamp.strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{next(_counter):05d}.npz"
+    temporary = folder / f".{final.name}.tmp"
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "timestamp": stamp.isoformat(timespec="seconds"),
+        "sb3_behave_version": __version__,
+        **(metadata or {}),
+    }
+    first, second = fragments
+    try:
+        with open(temporary, "wb") as f:
+            np.savez_compressed(
+                f,
+                obs1=np.asarray(first.obs),
+                acts1=np.asarray(first.acts),
+                rews1=np.asarray(first.rews),
+                terminal1=np.asarray(bool(first.terminal)),
+                obs2=np.asarray(second.obs),
+                acts2=np.asarray(second.acts),
+                rews2=np.asarray(second.rews),
+                terminal2=np.asarray(bool(second.terminal)),
+                preference=np.asarray(float(preference), dtype=np.float32),
+                metadata=np.asarray(json.dumps(json_safe(meta))),
+            )
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, final)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return final
+
+
+def read_answer(path: PathLike) -> tuple[FragmentPair, float, dict[str, Any]]:
+    """One answer file: the pair, its preference and its metadata.
+
+    :raises PreferenceError: naming the file: not an answer, pickled objects, truncated, inconsistent
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [name for name in _ARRAYS if name not in data.files]
+            if missing:
+                raise PreferenceError(f"{path}: not a preference answer (no {', '.join(missing)})")
+            arrays = {name: data[name] for name in _ARRAYS}
+    except PreferenceError:
+        raise
+    except ValueError as error:
+        if "pickle" in str(error):
+            raise PreferenceError(f"{path}: refused: the file holds pickled Python objects") from None
+        raise PreferenceError(f"{path}: not a numpy .npz archive ({error})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
+        raise PreferenceError(f"{path}: truncated or corrupt file ({type(error).__name__}: {error})") from None
+    try:
+        metadata = json.loads(str(arrays["metadata"]))
+    except json.JSONDecodeError as error:
+        raise PreferenceError(f"{path}: metadata is not valid JSON ({error})") from None
+    preference = float(arrays["preference"])
+    if not 0.0 <= preference <= 1.0:
+        raise PreferenceError(f"{path}: preference is {preference}: expected a probability in [0, 1]")
+    pair = []
+    for k in ("1", "2"):
+        obs, acts, rews = arrays[f"obs{k}"], arrays[f"acts{k}"], arrays[f"rews{k}"]
+        if len(obs) != len(acts) + 1 or len(rews) != len(acts) or len(acts) == 0:
+            raise PreferenceError(
+                f"{path}: fragment {k} has {len(obs)} observations, {len(acts)} actions and {len(rews)} rewards: "
+                "expected one more observation than actions, as many rewards as actions"
+            )
+        terminal = bool(arrays[f"terminal{k}"])
+        pair.append(TrajectoryWithRew(obs=obs, acts=acts, infos=None, rews=rews.astype(np.float32), terminal=terminal))
+    return (pair[0], pair[1]), preference, metadata
+
+
+def load_preferences(folder: PathLike, env: Any = None) -> tuple[list[FragmentPair], np.ndarray]:
+    """The answered pairs of a preferences folder and their preferences, oldest first.
+
+    :param folder: the folder (a missing or empty one holds no answers)
+    :param env: an env (or VecEnv) whose observation and action spaces the fragments must fit
+    :return: ``(pairs, preferences)``: a list of fragment pairs, a float32 array of as many preferences
+    :raises PreferenceError: a file that cannot be read, or fragments of another env
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PreferenceError(f"{folder}: is a file, expected a preferences folder")
+    pairs: list[FragmentPair] = []
+    preferences = []
+    for path in answer_files(folder):
+        pair, preference, _ = read_answer(path)
+        if env is not None:
+            _check_spaces(path, pair, env)
+        pairs.append(pair)
+        preferences.append(preference)
+    return pairs, np.asarray(preferences, dtype=np.float32)
+
+
+def _check_spaces(path: Path, pair: Sequence[TrajectoryWithRew], env: Any) -> None:
+    obs_shape = tuple(env.observation_space.shape or ())
+    act_shape = tuple(env.action_space.shape or ())
+    for fragment in pair:
+        if tuple(fragment.obs.shape[1:]) != obs_shape or tuple(fragment.acts.shape[1:]) != act_shape:
+            raise PreferenceError(
+                f"{path}: fragments of observations {fragment.obs.shape[1:]} and actions {fragment.acts.shape[1:]}, "
+                f"but the env has observations {obs_shape} and actions {act_shape}: an answer of another env"
+            )
+
+
+__all__ = [
+    "ANSWER_PATTERN",
+    "FragmentPair",
+    "PreferenceError",
+    "answer_files",
+    "check_preferences_folder",
+    "load_preferences",
+    "read_answer",
+    "write_answer",
+]

@@ -1,0 +1,155 @@
+"""The comparison window: two clips of an agent side by side, looping, and a person's key for the better one.
+
+LEFT or RIGHT picks the better clip, DOWN says they are equal, S skips the pair, ESC (or closing
+the window) stops asking. Answers are preferences as imitation defines them: the probability that
+the left (first) fragment is preferred: LEFT 1.0, RIGHT 0.0, DOWN 0.5; a skipped pair is ``None``.
+
+Headless runs (``SDL_VIDEODRIVER=dummy``) work the same; tests press keys by posting pygame key
+events from ``on_frame``, which is called before each frame's events are read.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+#: The answer of each key (pygame key names): the probability that the left clip is preferred; ``None`` skips.
+KEY_ANSWERS: dict[str, float | None] = {"left": 1.0, "right": 0.0, "down": 0.5, "s": None}
+HELP = "LEFT / RIGHT: that clip is better    DOWN: equal    S: skip    ESC: stop"
+MARGIN = 12
+LABEL_HEIGHT = 26
+FOOTER_HEIGHT = 50
+MIN_WIDTH = 560  # the help line fits
+BACKGROUND = (30, 30, 30)
+TEXT = (240, 240, 240)
+DIM = (170, 170, 170)
+ACCENT = (250, 210, 80)
+
+
+class ComparisonStopped(Exception):
+    """The person closed the window or pressed ESC: no more questions (answers given are on disk)."""
+
+
+class ComparisonWindow:
+    """A pygame window that plays two clips side by side, looping, until the person answers.
+
+    :param fps: frames shown per second
+    :param clip_height: height of each clip on screen, in pixels (frames are scaled to it)
+    :param title: window title
+    """
+
+    def __init__(self, fps: float = 15.0, clip_height: int = 320, title: str = "sb3-behave compare") -> None:
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if clip_height < 16:
+            raise ValueError(f"clip_height must be at least 16 pixels, got {clip_height}")
+        self.fps = float(fps)
+        self.clip_height = int(clip_height)
+        self.title = title
+        self._window: Any = None
+        self._font: Any = None
+        self._clock: Any = None
+
+    # ------------------------------------------------------------------ window
+    def _open(self, size: tuple[int, int]) -> None:
+        import pygame
+
+        if self._window is None:
+            pygame.display.init()  # no pygame.init(): no sound, and opening the audio device warns without one
+            pygame.font.init()
+            pygame.display.set_caption(self.title)
+            self._font = pygame.font.Font(None, 22)
+            self._clock = pygame.time.Clock()
+        if self._window is None or self._window.get_size() != size:
+            self._window = pygame.display.set_mode(size)
+
+    def close(self) -> None:
+        """Close the window (a later question opens it again)."""
+        if self._window is not None:
+            import pygame
+
+            pygame.display.quit()
+            self._window = None
+
+    @property
+    def surface(self) -> Any:
+        """The window's pygame surface (``None`` when closed): screenshots and tests."""
+        return self._window
+
+    def _scaled(self, frames: Sequence[np.ndarray]) -> list[Any]:
+        import pygame
+
+        surfaces = []
+        for frame in frames:
+            frame = np.asarray(frame, dtype=np.uint8)
+            width = max(1, round(frame.shape[1] * self.clip_height / frame.shape[0]))
+            surface = pygame.surfarray.make_surface(np.ascontiguousarray(frame[..., :3].transpose(1, 0, 2)))
+            surfaces.append(pygame.transform.scale(surface, (width, self.clip_height)))
+        return surfaces
+
+    # ------------------------------------------------------------------ asking
+    def ask(
+        self,
+        left: Sequence[np.ndarray],
+        right: Sequence[np.ndarray],
+        progress: str = "",
+        on_frame: Callable[[int], None] | None = None,
+    ) -> float | None:
+        """Play both clips, looping, until a key answers.
+
+        :param left: frames of the first fragment (RGB, height x width x 3)
+        :param right: frames of the second fragment
+        :param progress: a line shown under the clips (``"query 3/20 (17 left)"``)
+        :param on_frame: called as ``on_frame(frame_index)`` before each frame's events are read
+        :return: 1.0 (left better), 0.0 (right better), 0.5 (equal) or ``None`` (skipped)
+        :raises ComparisonStopped: ESC or the window closed
+        """
+        import pygame
+
+        if len(left) == 0 or len(right) == 0:
+            raise ValueError("a clip without frames cannot be shown")
+        clips = [self._scaled(left), self._scaled(right)]
+        widths = [clip[0].get_width() for clip in clips]
+        size = (max(sum(widths) + 3 * MARGIN, MIN_WIDTH), LABEL_HEIGHT + self.clip_height + FOOTER_HEIGHT + MARGIN)
+        self._open(size)
+        keys = {pygame.key.key_code(name): answer for name, answer in KEY_ANSWERS.items()}
+        hold = max(1, round(self.fps / 2))  # the last frame stays a moment before the clips start again
+        period = max(len(left), len(right)) + hold
+        index = 0
+        while True:
+            if on_frame is not None:
+                on_frame(index)
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
+                    raise ComparisonStopped("the comparison window was closed")
+                if event.type == pygame.KEYDOWN and event.key in keys:
+                    return keys[event.key]
+            self._draw(clips, widths, index % period, progress)
+            self._clock.tick(self.fps)
+            index += 1
+
+    def _draw(self, clips: list[list[Any]], widths: list[int], step: int, progress: str) -> None:
+        import pygame
+
+        window, font = self._window, self._font
+        window.fill(BACKGROUND)
+        x = (window.get_width() - sum(widths) - MARGIN) // 2
+        for clip, width, label in zip(clips, widths, ("LEFT", "RIGHT")):
+            shown = min(step, len(clip) - 1)
+            window.blit(font.render(label, True, TEXT), (x, 6))
+            window.blit(clip[shown], (x, LABEL_HEIGHT))
+            bar_y = LABEL_HEIGHT + self.clip_height + 2
+            pygame.draw.rect(window, (70, 70, 70), (x, bar_y, width, 4))
+            pygame.draw.rect(window, ACCENT, (x, bar_y, round(width * (shown + 1) / len(clip)), 4))
+            x += width + MARGIN
+        top = LABEL_HEIGHT + self.clip_height + 12
+        window.blit(font.render(progress, True, ACCENT), (MARGIN, top))
+        window.blit(font.render(HELP, True, DIM), (MARGIN, top + 22))
+        pygame.display.flip()
+
+
+__all__ = ["HELP", "KEY_ANSWERS", "ComparisonStopped", "ComparisonWindow"]
