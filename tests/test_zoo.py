@@ -329,9 +329,31 @@ SEARCH_SPACES = {  # sb3_behave/zoo/samplers.py: (low, high) of a float, the cho
 }
 SEARCH_SPACES["dagger"] = {**SEARCH_SPACES["bc"], "beta_rampdown": [2, 5, 10, 15], "bc_epochs_per_round": [1, 2, 4, 8]}
 SEARCH_SPACES["airl"] = SEARCH_SPACES["gail"]
+GENERATOR_KEYS = ("n_steps", "batch_size", "learning_rate", "ent_coef", "gamma", "n_epochs")
+GENERATOR_SPACE = {key: SEARCH_SPACES["gail"][key] for key in GENERATOR_KEYS}  # the PPO generator's draws
+SEARCH_SPACES["density"] = {
+    "density_type": ["state", "state_action", "state_state"],
+    "kernel": ["gaussian", "exponential", "tophat"],
+    "kernel_bandwidth": (0.05, 2.0),
+    **GENERATOR_SPACE,
+}
+SEARCH_SPACES["preference_comparisons"] = {
+    "fragment_length": [10, 25, 50, 100],
+    "num_iterations": [5, 10, 20, 40],
+    "initial_comparison_frac": [0.05, 0.1, 0.2, 0.5],
+    "reward_learning_rate": (1e-4, 1e-2),
+    "reward_epochs": [1, 3, 5, 10],
+    **GENERATOR_SPACE,
+}
+SEARCH_SPACES["sqil"] = {
+    "learning_rate": (1e-5, 1e-2),
+    "batch_size": [32, 64, 128, 256],
+    "gamma": [0.9, 0.95, 0.98, 0.99],
+    "train_freq": [1, 4, 8, 16],
+}
 
 
-@pytest.mark.parametrize("algo", ["bc", "dagger", "gail", "airl", "valuedice"])
+@pytest.mark.parametrize("algo", sorted(SEARCH_SPACES))
 def test_each_trial_samples_its_own_hyperparameters_within_the_search_space(algo):
     import optuna
 
@@ -349,7 +371,7 @@ def test_each_trial_samples_its_own_hyperparameters_within_the_search_space(algo
         hyperparams = HYPERPARAMS_SAMPLER[algo](trial, 1, n_envs, {})
         study.tell(trial, 0.0)
         assert hyperparams.pop("policy_kwargs") == {"net_arch": NET_ARCHS[trial.params["net_arch"]]}
-        if algo in ("gail", "airl"):  # a batch of at most one rollout
+        if "n_steps" in space:  # a PPO generator: a batch of at most one rollout
             assert hyperparams["batch_size"] == min(trial.params["batch_size"], hyperparams["n_steps"] * n_envs)
             hyperparams["batch_size"] = trial.params["batch_size"]
         assert hyperparams == {key: trial.params[key] for key in space}  # the trial's own draws, every one
