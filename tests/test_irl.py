@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sb3_behave.cli import main
-from sb3_behave.cli.irl import parse_kwargs
+from sb3_behave.cli.common import parse_env_kwargs
 from sb3_behave.irl import MCEIRLConfig, expected_return, run_mce_irl, tabular_model, uniform_policy
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -102,12 +102,12 @@ def test_config_checks_values():
         MCEIRLConfig(demos=-1)
 
 
-def test_env_kwargs_forms():
-    assert parse_kwargs(["is_slippery:False", "map_name:8x8"]) == {"is_slippery": False, "map_name": "8x8"}
-    assert parse_kwargs(["is_slippery=false"]) == {"is_slippery": False}
-    assert parse_kwargs(['{"map_name": "8x8", "is_slippery": true}']) == {"map_name": "8x8", "is_slippery": True}
-    with pytest.raises(ValueError, match="'slippery' is not KEY:VALUE"):
-        parse_kwargs(["slippery"])
+def test_env_kwargs_forms():  # every command's --env-kwargs; the irl command's examples
+    assert parse_env_kwargs(["is_slippery:False", "map_name:8x8"]) == {"is_slippery": False, "map_name": "8x8"}
+    assert parse_env_kwargs(["is_slippery=false"]) == {"is_slippery": False}
+    assert parse_env_kwargs(['{"map_name": "8x8", "is_slippery": true}']) == {"map_name": "8x8", "is_slippery": True}
+    with pytest.raises(ValueError, match="'slippery' is not KEY=VALUE"):
+        parse_env_kwargs(["slippery"])
 
 
 def test_cli_writes_heat_map_and_results(tmp_path, capsys):

@@ -63,23 +63,38 @@ POSITIVE = real(0.0, open_low=True)
 def add_env_arguments(parser: argparse.ArgumentParser, time_limit: bool = True) -> None:
     """``--env``, ``--env-kwargs`` (and ``--max-episode-steps``): how commands make their env."""
     parser.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
-    parser.add_argument("--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make")
+    parser.add_argument(
+        "--env-kwargs", nargs="*", metavar="KEY=VALUE", help="keyword arguments of gym.make (or KEY:VALUE, or one JSON object)"
+    )
     if time_limit:
         parser.add_argument("--max-episode-steps", type=COUNT, default=None, help="override the env's time limit")
 
 
 def parse_env_kwargs(pairs: Sequence[str] | None) -> dict[str, Any]:
-    """``["obs_type=lidar", "score_limit=10"]`` -> ``{"obs_type": "lidar", "score_limit": 10}``.
+    """``["obs_type=lidar", "score_limit:10"]`` -> ``{"obs_type": "lidar", "score_limit": 10}``.
 
-    :param pairs: ``KEY=VALUE`` strings; a value that is valid JSON is decoded, else kept as a string
+    :param pairs: ``KEY=VALUE`` or ``KEY:VALUE`` (the zoo's form) strings, or one JSON object; a value
+        that is valid JSON is decoded (``True``, ``False`` and ``None`` too, in any case), else kept as a string
+    :raises ValueError: a pair without a key and a value, or a JSON object that is not one
     """
-    kwargs = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--env-kwargs: {pair!r} is not KEY=VALUE (example: obs_type=lidar)")
+    pairs = list(pairs or [])
+    if len(pairs) == 1 and pairs[0].lstrip().startswith("{"):
         try:
-            kwargs[key] = json.loads(value)
+            kwargs = json.loads(pairs[0])
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--env-kwargs: {pairs[0]!r} is not a JSON object ({error.msg})") from None
+        if not isinstance(kwargs, dict):
+            raise ValueError(f"--env-kwargs: {pairs[0]!r} is not a JSON object")
+        return kwargs
+    kwargs = {}
+    for pair in pairs:
+        cut = min((i for i in (pair.find(":"), pair.find("=")) if i > 0), default=-1)
+        if cut < 0:
+            raise ValueError(f"--env-kwargs: {pair!r} is not KEY=VALUE (example: obs_type=lidar)")
+        key, value = pair[:cut], pair[cut + 1 :]
+        literal = {"true": "true", "false": "false", "none": "null"}.get(value.lower(), value)
+        try:
+            kwargs[key] = json.loads(literal)
         except json.JSONDecodeError:
             kwargs[key] = value
     return kwargs

@@ -5,38 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Sequence
 
-from sb3_behave.cli.common import COUNT, POSITIVE, SEED, real, whole
-
-
-def parse_kwargs(pairs: Sequence[str] | None) -> dict[str, Any]:
-    """``--env-kwargs``: ``KEY:VALUE`` or ``KEY=VALUE`` pairs (a value that is valid JSON is decoded), or one JSON object.
-
-    :param pairs: the strings given, e.g. ``["is_slippery:false", "map_name:8x8"]`` or ``['{"is_slippery": false}']``
-    :return: the keyword arguments
-    """
-    pairs = list(pairs or [])
-    if len(pairs) == 1 and pairs[0].lstrip().startswith("{"):
-        try:
-            kwargs = json.loads(pairs[0])
-        except json.JSONDecodeError as error:
-            raise ValueError(f"--env-kwargs: {pairs[0]!r} is not a JSON object ({error.msg})") from None
-        if not isinstance(kwargs, dict):
-            raise ValueError(f"--env-kwargs: {pairs[0]!r} is not a JSON object")
-        return kwargs
-    kwargs = {}
-    for pair in pairs:
-        cut = min((i for i in (pair.find(":"), pair.find("=")) if i > 0), default=-1)
-        if cut < 0:
-            raise ValueError(f"--env-kwargs: {pair!r} is not KEY:VALUE (example: is_slippery:False)")
-        key, value = pair[:cut], pair[cut + 1 :]
-        lowered = {"true": "true", "false": "false", "none": "null"}.get(value.lower(), value)
-        try:
-            kwargs[key] = json.loads(lowered)
-        except json.JSONDecodeError:
-            kwargs[key] = value
-    return kwargs
+from sb3_behave.cli.common import COUNT, POSITIVE, SEED, parse_env_kwargs, real, whole
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -108,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         learning_rate=args.learning_rate,
         seed=args.seed,
     )
-    model = tabular_model(args.env, horizon=args.horizon, **parse_kwargs(args.env_kwargs))
+    model = tabular_model(args.env, horizon=args.horizon, **parse_env_kwargs(args.env_kwargs))
     result = run_mce_irl(model, config, progress=not args.no_progress, tensorboard_log=args.tensorboard_log)
     out.mkdir(parents=True, exist_ok=True)
     save_reward_plot(model, result.reward, out / "reward.png")
