@@ -24,6 +24,7 @@ SMALLER = [
     (r"^(sb3-behave record-demos --skill \w+ .*)--episodes (10|5)\b", r"\1--episodes 2"),
     (r"--max-episode-steps 2000\b", "--max-episode-steps 300"),
     (r"--grid 41\b", "--grid 5"),
+    (r"^(sb3-behave train --algo preference_comparisons .*)$", r"\1 -params total_comparisons:20 num_iterations:2"),
     (r"^(sb3-behave train .*)$", r"\1 -n 4096"),  # the zoo's -n: env steps of this run
     (r"^(sb3-behave train .* -optimize .*)$", r"\1 -n 512"),  # after the line above: the last -n counts
     (r"^(sb3-behave enjoy .*)$", r"\1 -n 100 --no-render"),
@@ -42,6 +43,7 @@ SKIPPED = [
     (r"^pip install ", "installs: the test runs in the installed package"),
     (r"^tensorboard ", "a server (the TensorBoard files are checked by the tests of each feature)"),
     (r"^sb3-behave play ", "a person at the keyboard (tests/test_play.py plays with posted key presses)"),
+    (r"^sb3-behave compare (?!.*--auto-answer)", "a person at the window (tests/test_preferences.py posts the keys)"),
     (r"^sudo -u postgres ", "a database server's set-up (.ci/run starts a PostgreSQL server for tests/test_study.py)"),
     (r"--storage postgresql://", "the README's database host (tests/test_study.py runs workers against a real PostgreSQL)"),
 ]
@@ -102,6 +104,11 @@ def test_the_readme_runs_in_order_in_an_empty_folder(tmp_path, monkeypatch, caps
         "logs/gail/sb3_behave-FlappyBird-v0_1",
         "gail_cartpole.zip",
         "valuedice_cartpole.zip",
+        "logs/sqil/CartPole-v1_1/CartPole-v1.zip",
+        "logs/density/CartPole-v1_1/CartPole-v1.zip",
+        "logs/preference_comparisons/seals-CartPole-v0_1/seals-CartPole-v0.zip",
+        "prefs/demo",
+        "reports/irl/reward.png",
     ):
         assert (tmp_path / path).exists(), path
     assert len(ran) >= 25
