@@ -46,7 +46,7 @@ from sb3_behave.landscape import (
     reinforce_objective,
     reinforce_weights,
 )
-from sb3_behave.landscape.plot import save_figure
+from sb3_behave.outputs import save_figure
 
 ENV_ID = "sb3_behave/FlappyBird-v0"
 REWARDS = ("alive", "score")

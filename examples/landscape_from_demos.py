@@ -17,7 +17,7 @@ import gymnasium as gym
 
 from sb3_behave.demos import load_demonstrations, record_demonstrations
 from sb3_behave.landscape import DemoSet, LandscapeConfig, PolicyActor, compute_landscape, fresh_policy
-from sb3_behave.landscape.plot import save_figure
+from sb3_behave.outputs import save_figure
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--out", type=Path, default=Path("runs/landscape"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -41,4 +42,49 @@ def check_output(path: PathLike, overwrite: bool = False, folder: bool = True, f
     return path
 
 
-__all__ = ["check_output"]
+@contextlib.contextmanager
+def replacing(path: PathLike) -> Iterator[Path]:
+    """Write a file whole or not at all: yields a temporary path beside ``path``, renamed over it on success.
+
+    A crash or an error while writing leaves the earlier file (or none) and no temporary one.
+
+    :param path: the file to write
+    :return: (yields) the temporary path to write to; it keeps ``path``'s suffix, for writers that read it
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def write_text(path: PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` whole or not at all (:func:`replacing`).
+
+    :param path: the file
+    :param text: its new content
+    :return: ``path`` as a ``Path``
+    """
+    with replacing(path) as temporary:
+        temporary.write_text(text)
+    return Path(path)
+
+
+def save_figure(figure: object, path: PathLike, dpi: int = 80) -> Path:
+    """Save a matplotlib figure as a PNG, whole or not at all (:func:`replacing`); its folder is created.
+
+    :param figure: a matplotlib figure
+    :param path: the PNG file
+    :param dpi: resolution (the default 80 dpi gives about 100 KB for a landscape)
+    :return: ``path`` as a ``Path``
+    """
+    with replacing(path) as temporary:
+        figure.savefig(temporary, dpi=dpi)  # type: ignore[attr-defined]
+    return Path(path)
+
+
+__all__ = ["check_output", "replacing", "save_figure", "write_text"]

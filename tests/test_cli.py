@@ -165,3 +165,15 @@ def test_version_names_the_stack(capsys):
         main(["--version"])
     assert exit_.value.code == 0
     assert f"({stack_name()} stack: stable-baselines3 " in capsys.readouterr().out
+
+
+def test_a_report_file_is_written_whole_or_not_at_all(tmp_path):
+    from sb3_behave.outputs import replacing, write_text
+
+    path = write_text(tmp_path / "results.json", "earlier")
+    with pytest.raises(RuntimeError), replacing(path) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("the writer died")
+    assert path.read_text() == "earlier" and sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+    write_text(path, "new")
+    assert path.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]

@@ -134,6 +134,13 @@ def test_cli_refuses_a_non_tabular_env(tmp_path, capsys):
     assert not (tmp_path / "irl").exists()
 
 
+def test_cli_names_a_misspelt_env_kwarg_in_one_line(tmp_path, capsys):
+    assert main(["irl", "--env-kwargs", "is_slipery:False", "--out", str(tmp_path / "irl")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "is_slipery" in error and "FrozenLake-v1" in error
+    assert not (tmp_path / "irl").exists()
+
+
 def test_cli_refuses_an_existing_out(tmp_path, capsys):
     out = tmp_path / "irl"
     out.mkdir()

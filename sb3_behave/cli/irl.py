@@ -64,7 +64,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sb3_behave.outputs import check_output
+    from sb3_behave.outputs import check_output, write_text
 
     out = check_output(args.out, args.overwrite)
     from sb3_behave.irl import MCEIRLConfig, run_mce_irl, save_reward_plot, tabular_model
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     result = run_mce_irl(model, config, progress=not args.no_progress, tensorboard_log=args.tensorboard_log)
     out.mkdir(parents=True, exist_ok=True)
     save_reward_plot(model, result.reward, out / "reward.png")
-    (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    write_text(out / "results.json", json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     print(result.report())
     print(f"written to {out}: reward.png, results.json")
     return 0

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,7 @@ class MCEIRLResult:
         return float("nan") if abs(self.expert_return) < 1e-12 else self.learned_return / self.expert_return
 
     def to_dict(self) -> dict[str, Any]:
-        """The numbers, the settings and the recovered reward, for ``results.json``."""
+        """The numbers, the settings and the recovered reward, for ``results.json`` (valid JSON: no NaN)."""
         model = self.model
         return {
             "env_id": model.env_id,
@@ -127,8 +128,8 @@ class MCEIRLResult:
             "learned_return": self.learned_return,
             "random_return": self.random_return,
             "demo_return": self.demo_return,
-            "fraction_of_expert": self.fraction,
-            "learned_over_expert": self.ratio,
+            "fraction_of_expert": _finite_or_none(self.fraction),  # null when expert and random tie
+            "learned_over_expert": _finite_or_none(self.ratio),
             "iterations": self.iterations,
             "converged": self.converged,
             "linf_delta": self.linf_delta,
@@ -349,6 +350,10 @@ def run_mce_irl(
         linf_delta=linf_delta,
         seconds=seconds,
     )
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 __all__ = [

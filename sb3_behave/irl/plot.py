@@ -114,10 +114,14 @@ def save_reward_plot(
     :param dpi: resolution
     :return: ``path``
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    plot_reward(model, recovered, title).savefig(path, dpi=dpi)
-    return path
+    import matplotlib.pyplot as plt
+
+    from sb3_behave.outputs import save_figure
+
+    figure = plot_reward(model, recovered, title)
+    save_figure(figure, path, dpi=dpi)
+    plt.close(figure)
+    return Path(path)
 
 
 __all__ = ["plot_reward", "save_reward_plot"]

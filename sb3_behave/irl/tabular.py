@@ -110,7 +110,9 @@ def transition_table(env_id: str, env_kwargs: dict[str, Any] | None = None) -> t
     """
     import gymnasium as gym
 
-    env = gym.make(env_id, **(env_kwargs or {}))
+    from sb3_behave.registration import make_env
+
+    env = make_env(env_id, env_kwargs)  # a misspelt kwarg or an unknown id: one line naming it
     unwrapped = env.unwrapped
     env.close()
     table = getattr(unwrapped, "P", None)

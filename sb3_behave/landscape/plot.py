@@ -101,14 +101,3 @@ def plot_landscape(
     return fig
 
 
-def save_figure(fig: Any, path: Any, dpi: int = 80) -> None:
-    """Save a figure as PNG (small: the default 80 dpi gives about 100 KB for a landscape).
-
-    :param fig: a matplotlib figure
-    :param path: the PNG file (its folder is created)
-    :param dpi: resolution
-    """
-    from pathlib import Path
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)

@@ -34,6 +34,7 @@ from sb3_behave.landscape.objectives import (
     weights_note,
 )
 from sb3_behave.landscape.surface import Surfaces, actor_gradients, evaluate_surfaces, grid_axes
+from sb3_behave.outputs import write_text
 
 
 @dataclass
@@ -340,8 +341,7 @@ def landscape_report(
 
     from sb3_behave import __version__
     from sb3_behave.landscape.actor import load_policy
-    from sb3_behave.landscape.plot import save_figure
-    from sb3_behave.outputs import check_output
+    from sb3_behave.outputs import check_output, save_figure
     from sb3_behave.registration import make_env
 
     config = config or LandscapeConfig()
@@ -391,7 +391,7 @@ def landscape_report(
         data["sets"][ls.name]["figure"] = figure_path.name
         log(f"figure: {figure_path}")
     json_path = out / "landscape.json"
-    json_path.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
+    write_text(json_path, json.dumps(data, indent=1, allow_nan=False) + "\n")
     log(f"grids and metrics: {json_path}")
     if tensorboard:
         folder = write_tensorboard(landscapes, out / "tensorboard", text=json.dumps(data["config"]), figures=figures)
