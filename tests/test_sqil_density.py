@@ -143,6 +143,58 @@ def test_sqil_picks_dqn_or_sac_and_reads_back_its_hyperparameters(cartpole_demos
     assert type(sac.rl_model.replay_buffer).__name__ == "SQILReplayBuffer"
 
 
+def test_sqil_demonstrations_are_sampled_on_the_models_device(cartpole_demos, monkeypatch):
+    """imitation makes the demonstrations' buffer on its default device ("auto": CUDA when there is one)."""
+    import stable_baselines3.common.buffers as buffers
+
+    get_device = buffers.get_device
+
+    def auto_is_elsewhere(device="auto"):  # another device than the model's (the meta device: CUDA on a GPU machine)
+        return th.device("meta") if device == "auto" else get_device(device)
+
+    monkeypatch.setattr(buffers, "get_device", auto_is_elsewhere)
+    model = SQIL("MlpPolicy", "CartPole-v1", demonstrations=str(cartpole_demos), seed=0, device="cpu", **SMALL_SQIL)
+    model.learn(80)  # 30 steps past learning_starts: batches of both halves
+    buffer = model.rl_model.replay_buffer
+    assert model.rl_model._n_updates > 0 and buffer.expert_buffer.device == buffer.device == model.device == th.device("cpu")
+    batch = buffer.sample(7)
+    assert all(field is None or field.device == th.device("cpu") for field in batch)
+    assert batch.rewards.flatten().tolist() == [0.0] * 3 + [1.0] * 4  # the agent's half, then the demonstrations'
+
+
+class SaveMidway(BaseCallback):
+    """Saves the model at one step of ``learn`` and keeps the RL algorithm's counters at that moment."""
+
+    def __init__(self, path: Path, at_step: int):
+        super().__init__()
+        self.path, self.at_step, self.counters = path, at_step, {}
+
+    def _on_step(self) -> bool:
+        if self.n_calls == self.at_step:
+            self.model.save(self.path)
+            rl = self.model.rl_model
+            self.counters = {key: getattr(rl, key) for key in ("_n_updates", "_n_calls", "exploration_rate")}
+        return True
+
+
+def test_sqil_saved_during_learn_holds_the_counters_of_that_moment(cartpole_demos, tmp_path):
+    model = SQIL("MlpPolicy", "CartPole-v1", demonstrations=str(cartpole_demos), seed=0, **SMALL_SQIL)
+    midway = SaveMidway(tmp_path / "checkpoint", at_step=90)
+    model.learn(120, callback=midway)
+    assert midway.counters["_n_updates"] > 0 and model.rl_model._n_updates > midway.counters["_n_updates"]
+    loaded = SQIL.load(tmp_path / "checkpoint").rl_model
+    assert {key: getattr(loaded, key) for key in midway.counters} == midway.counters
+
+
+def test_sqil_refuses_dict_observations():
+    from stable_baselines3.common.envs import SimpleMultiObsEnv
+
+    with pytest.raises(ValueError, match=r"^sqil: the env's observations are a Dict space \(img, vec\), which imitation"):
+        SQIL("MultiInputPolicy", SimpleMultiObsEnv())
+    with pytest.raises(ValueError, match=r"^sqil: policy MultiInputPolicy is for Dict observations"):
+        SQIL("MultiInputPolicy", "CartPole-v1")
+
+
 def test_density_reward_is_higher_near_the_demonstrations(cartpole_demos):
     model = Density("MlpPolicy", "CartPole-v1", demonstrations=str(cartpole_demos), density_type="state", seed=0)
     obs, acts, next_obs = _transitions(cartpole_demos)
@@ -163,7 +215,10 @@ def _config(tmp_path: Path, algo: str, entry: dict) -> Path:
 
 
 ZOO_ENTRIES = {
-    "sqil": ({"learning_starts": 50, "batch_size": 32, "train_freq": 4}, {"train/loss", "rollout/exploration_rate"}),
+    "sqil": (
+        {"learning_starts": 50, "batch_size": 32, "train_freq": 8, "learning_rate": 5e-4, "gamma": 0.95},
+        {"train/loss", "rollout/exploration_rate"},
+    ),
     "density": (
         {"n_steps": 64, "batch_size": 32, "n_epochs": 2, "kernel_bandwidth": 0.3},
         {"train/value_loss", "rollout/ep_rew_wrapped_mean"},
@@ -185,11 +240,23 @@ def test_trains_through_the_zoo_with_tensorboard_and_evaluations(algo, cartpole_
     assert {*tags, "eval/mean_reward", "time/fps"} <= _scalar_tags(tb_run)
     evaluated = np.load(run / "evaluations.npz")["timesteps"]  # the zoo's evaluations, every 100 steps
     np.testing.assert_array_equal(evaluated, [100, 200])
-    trained = algorithm_class(algo).load(run / "CartPole-v1.zip")
+    trained = algorithm_class(algo).load(run / "CartPole-v1.zip", env=make_vec_env("CartPole-v1"))  # density: a generator
     assert trained.num_timesteps >= 200
     generator = getattr(trained, "gen_kwargs", {})  # density: the generator's hyperparameters
     saved = {key: generator[key] if key in generator else getattr(trained, key) for key in hyperparams}
+    if callable(saved.get("learning_rate")):  # SB3 >= 2.6: the zoo's float as a ConstantSchedule
+        saved["learning_rate"] = saved["learning_rate"](1.0)
     assert saved == hyperparams  # the YAML's, saved with the model
+    # ... and given to the algorithm that trains (read from it, not from the saved hyperparameters)
+    inner = trained.rl_model if algo == "sqil" else trained._make_generator()
+    used = {key: getattr(inner, key) for key in hyperparams if hasattr(inner, key)}
+    if algo == "sqil":
+        used["train_freq"] = inner.train_freq.frequency  # SB3's TrainFreq
+        used["learning_rate"] = inner.policy.optimizer.param_groups[0]["lr"]  # DQN's own is a float or a schedule
+        assert set(used) == set(hyperparams)
+    else:
+        assert set(used) == {"n_steps", "batch_size", "n_epochs"} and trained.kernel_bandwidth == 0.3
+    assert used == {key: hyperparams[key] for key in used}
     assert trained.demonstrations == str(cartpole_demos)  # the path, not the data
 
 

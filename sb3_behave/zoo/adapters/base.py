@@ -26,6 +26,17 @@ from sb3_behave.demos.storage import Demonstrations
 from sb3_behave.stack import require_imitation
 
 
+def silent_imitation_logger() -> Any:
+    """imitation's ``HierarchicalLogger`` with nowhere to write.
+
+    For the trainers whose inner SB3 algorithm logs to the run's SB3 logger instead (SQIL's DQN or
+    SAC, the density generator): imitation's own scalars would only duplicate them.
+    """
+    from imitation.util.logger import HierarchicalLogger
+
+    return HierarchicalLogger(Logger(None, []), format_strs=())
+
+
 class ImitationAlgorithm(BaseAlgorithm):
     """What the four adapters share: the policy, the demonstrations, logging and callbacks.
 
@@ -101,6 +112,11 @@ class ImitationAlgorithm(BaseAlgorithm):
         ).to(self.device)
 
     def set_env(self, env: GymEnv, force_reset: bool = True) -> None:
+        """Use another env (the same spaces), as SB3's ``set_env``; one that normalizes observations is refused.
+
+        :param env: the new env
+        :param force_reset: reset it before the next ``learn`` (as SB3's)
+        """
         super().set_env(env, force_reset)
         self._check_env_normalization(self.env)
 

@@ -16,6 +16,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
 from sb3_behave.demos.storage import Demonstrations
+from sb3_behave.zoo.adapters.base import silent_imitation_logger
 from sb3_behave.zoo.adapters.generator import ForwardCallback, GeneratorAlgorithm
 
 SelfDensity = TypeVar("SelfDensity", bound="Density")
@@ -24,14 +25,6 @@ SelfDensity = TypeVar("SelfDensity", bound="Density")
 DENSITY_TYPES = {"state": "STATE_DENSITY", "state_action": "STATE_ACTION_DENSITY", "state_state": "STATE_STATE_DENSITY"}
 #: The kernels of scikit-learn's ``KernelDensity``.
 KERNELS = ("gaussian", "tophat", "epanechnikov", "exponential", "linear", "cosine")
-
-
-def _silent_logger() -> Any:
-    """imitation's logger with nowhere to write (the generator logs to the run's SB3 logger instead)."""
-    from imitation.util.logger import HierarchicalLogger
-    from stable_baselines3.common.logger import Logger
-
-    return HierarchicalLogger(Logger(None, []), format_strs=())
 
 
 class _DropFinishedEpisodes(BaseCallback):
@@ -149,6 +142,11 @@ class Density(GeneratorAlgorithm):
         return [*super()._excluded_save_params(), "_trainer"]
 
     def set_env(self, env: GymEnv, force_reset: bool = True) -> None:
+        """Use another env (the same spaces); imitation's trainer is made again on it, from the saved density inputs.
+
+        :param env: the new env
+        :param force_reset: reset it before the next ``learn`` (as SB3's)
+        """
         super().set_env(env, force_reset)
         self._trainer = None  # made again on the new env
 
@@ -169,7 +167,7 @@ class Density(GeneratorAlgorithm):
                 kernel_bandwidth=self.kernel_bandwidth,
                 is_stationary=self.is_stationary,
                 standardise_inputs=self.standardise_inputs,
-                custom_logger=_silent_logger(),
+                custom_logger=silent_imitation_logger(),  # the generator logs to the run's logger
                 allow_variable_horizon=True,
             )
             if fitted:

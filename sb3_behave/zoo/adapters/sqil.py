@@ -10,6 +10,9 @@ its policy is the adapter's policy.
 from __future__ import annotations
 
 import inspect
+import io
+import pathlib
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import gymnasium as gym
@@ -21,7 +24,7 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
 from sb3_behave.demos.storage import Demonstrations
-from sb3_behave.zoo.adapters.base import ImitationAlgorithm
+from sb3_behave.zoo.adapters.base import ImitationAlgorithm, silent_imitation_logger
 from sb3_behave.zoo.adapters.generator import ForwardCallback
 
 SelfSQIL = TypeVar("SelfSQIL", bound="SQIL")
@@ -87,10 +90,26 @@ def _make_replay_buffer_class() -> type:
 
         Its batches are put together as imitation's, but a field that SB3's plain replay buffers leave
         empty (``discounts``, which SB3 >= 2.6 fills for n-step returns only) stays empty, where
-        imitation 1.0.1 fails to concatenate it.
+        imitation 1.0.1 fails to concatenate it; and the demonstrations' buffer, which imitation
+        makes on its default device (CUDA when there is one), gives its tensors on this buffer's
+        device (the RL algorithm's), so that the two halves of a batch can be put together.
         """
 
+        def set_demonstrations(self, demonstrations: Any) -> None:
+            """Replace the demonstrations (reward 1) that fill half of every batch.
+
+            :param demonstrations: imitation ``Transitions`` or a list of ``Trajectory``
+            """
+            super().set_demonstrations(demonstrations)
+            self.expert_buffer.device = self.device
+
         def sample(self, batch_size: int, env: Any = None) -> ReplayBufferSamples:
+            """Half of the batch from the agent's own experience (reward 0), half from the demonstrations (reward 1).
+
+            :param batch_size: the size of the batch (an odd one: the demonstrations' half is one larger)
+            :param env: the VecNormalize env to normalize the observations and rewards with, if any
+            :return: the batch, the agent's transitions first
+            """
             own_size, expert_size = split_in_half(batch_size)
             own = ReplayBuffer.sample(self, own_size, env)
             expert = self.expert_buffer.sample(expert_size, env)
@@ -107,14 +126,6 @@ def __getattr__(name: str) -> Any:  # PEP 562: the replay buffer class subclasse
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _silent_logger() -> Any:
-    """imitation's logger with nowhere to write (SQIL's RL algorithm logs to the run's SB3 logger instead)."""
-    from imitation.util.logger import HierarchicalLogger
-    from stable_baselines3.common.logger import Logger
-
-    return HierarchicalLogger(Logger(None, []), format_strs=())
-
-
 class SQIL(ImitationAlgorithm):
     """Soft Q imitation learning (imitation's ``sqil.SQIL``) with DQN or SAC, as an SB3 algorithm.
 
@@ -127,7 +138,8 @@ class SQIL(ImitationAlgorithm):
     :attr:`rl_model`. ``learn(total_timesteps)`` counts env steps; the demonstrations are read when
     learning starts, so a saved model loads and acts without them.
 
-    :param policy: the policy class or alias of DQN or SAC (``"MlpPolicy"``, ``"CnnPolicy"``, ``"MultiInputPolicy"``)
+    :param policy: the policy class or alias of DQN or SAC (``"MlpPolicy"``, ``"CnnPolicy"``); ``Dict``
+        observations (``"MultiInputPolicy"``) are refused: imitation's SQIL replay buffer does not take them
     :param env: the env (a VecEnv from the zoo, a gymnasium env or an env id)
     :param demonstrations: one path or several (see :class:`~sb3_behave.zoo.adapters.base.ImitationAlgorithm`)
     :param rl_algo: ``"dqn"`` (``Discrete`` actions) or ``"sac"`` (``Box`` actions); by default the
@@ -159,6 +171,13 @@ class SQIL(ImitationAlgorithm):
     ) -> None:
         if env is not None:  # its actions choose DQN or SAC, and the policy aliases with them
             env = self._wrap_env(maybe_make_env(env, verbose), verbose)
+            if isinstance(env.observation_space, gym.spaces.Dict):
+                raise ValueError(
+                    f"sqil: the env's observations are a Dict space ({', '.join(env.observation_space.spaces)}), which "
+                    "imitation's SQIL replay buffer does not take: flatten them (gymnasium's FlattenObservation)"
+                )
+        if policy == "MultiInputPolicy":
+            raise ValueError("sqil: policy MultiInputPolicy is for Dict observations, which SQIL does not take: use MlpPolicy")
         self.rl_algo = _choose_rl_algo(rl_algo, None if env is None else env.action_space)
         default_rate: Any = 1e-4
         if self.rl_algo is not None:
@@ -231,7 +250,7 @@ class SQIL(ImitationAlgorithm):
             venv=self.env,  # type: ignore[arg-type]
             demonstrations=None,
             policy=self.policy_class,
-            custom_logger=_silent_logger(),
+            custom_logger=silent_imitation_logger(),  # the RL algorithm logs to the run's logger
             rl_algo_class=rl_algorithm_class(self.rl_algo),  # type: ignore[arg-type]
             rl_kwargs=rl_kwargs,
         )
@@ -263,7 +282,31 @@ class SQIL(ImitationAlgorithm):
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_trainer", "_has_demonstrations", "_stop_requested"]
 
+    def save(
+        self,
+        path: str | pathlib.Path | io.BufferedIOBase,
+        exclude: Iterable[str] | None = None,
+        include: Iterable[str] | None = None,
+    ) -> None:
+        """Save the adapter, with the RL algorithm's networks, optimizers and counters as they are now.
+
+        The counters (exploration rate, updates, ...) are read again here, so a save in the middle of
+        ``learn`` (the zoo's ``--save-freq``, a ``CheckpointCallback``) holds the current ones.
+
+        :param path: the file (``.zip`` is added when missing) or a file object
+        :param exclude: names of attributes not to save, besides the default ones
+        :param include: names of attributes to save that would be left out otherwise
+        """
+        if self._trainer is not None:
+            self._keep_rl_state()
+        super().save(path, exclude=exclude, include=include)
+
     def set_env(self, env: GymEnv, force_reset: bool = True) -> None:
+        """Use another env (the same spaces), for this adapter and its RL algorithm.
+
+        :param env: the new env
+        :param force_reset: reset it before the next ``learn`` (as SB3's)
+        """
         super().set_env(env, force_reset)
         if self._trainer is not None:
             self.rl_model.set_env(self.env, force_reset)  # type: ignore[arg-type]
@@ -277,7 +320,14 @@ class SQIL(ImitationAlgorithm):
         episode_start: np.ndarray | None = None,
         deterministic: bool = False,
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
-        """The action of DQN (epsilon-greedy unless ``deterministic``) or SAC; see SB3's ``predict``."""
+        """The action of DQN (epsilon-greedy unless ``deterministic``) or SAC; see SB3's ``predict``.
+
+        :param observation: the observation(s)
+        :param state: the recurrent state (not used: DQN's and SAC's policies have none)
+        :param episode_start: whether each observation starts an episode (not used)
+        :param deterministic: the greedy action (DQN) or the mean action (SAC)
+        :return: the action(s) and the state
+        """
         return self.rl_model.predict(observation, state, episode_start, deterministic)
 
     def learn(
