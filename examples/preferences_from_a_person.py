@@ -8,7 +8,8 @@ given; run the script again with the same --out to resume where you stopped.
     python examples/preferences_from_a_person.py --auto-answer   # demo mode: the env reward presses the keys
 
 The same in the RL Zoo: `preference_gatherer: person` and `preferences: FOLDER` in
-zoo_configs/preference_comparisons.yml.
+zoo_configs/preference_comparisons.yml, with `--env-kwargs render_mode:"'rgb_array'"` (the zoo makes
+its envs without a render mode).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sb3_behave.cli.common import COUNT, POSITIVE, SEED, add_env_arguments, parse_env_kwargs
+from sb3_behave.cli.common import COUNT, POSITIVE, SEED, add_env_arguments, parse_env_kwargs, whole
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -30,7 +30,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--queries", type=COUNT, default=20, help="answers wanted in --out in all (default: %(default)s)")
     parser.add_argument("--fragment-length", type=COUNT, default=50, help="steps per clip (default: %(default)s)")
     parser.add_argument("--fps", type=POSITIVE, default=15.0, help="frames per second of the clips (default: %(default)s)")
-    parser.add_argument("--clip-height", type=COUNT, default=320, help="height of each clip on screen (default: %(default)s)")
+    parser.add_argument(
+        "--clip-height",
+        type=whole(16),
+        default=320,
+        help="height of each clip on screen, at least 16 pixels (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=SEED, default=0, help="seed of the env, the agent and the pairs (default: %(default)s)")
     parser.add_argument(
         "--train-reward", action="store_true", help="then train a reward model on the answers and print its accuracy"

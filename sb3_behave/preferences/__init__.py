@@ -1,7 +1,8 @@
 """A person's (or the env reward's) preferences between two clips of an agent, as a reward signal.
 
 * :mod:`.storage`: one file per answer, written atomically; :func:`load_preferences` resumes a run.
-* :mod:`.frames`: :class:`RenderedFrames` puts each step's rendered frame into its info.
+* :mod:`.frames`: :class:`RenderedFrames` puts each step's rendered frame into its info, only for the
+  steps fragments are cut from (:class:`RenderingAgentTrainer`).
 * :mod:`.window`: the pygame window that plays two clips side by side, looping, until a key answers.
 * :mod:`.gatherer`: imitation ``PreferenceGatherer`` s that save each answer as it is given.
 * :mod:`.reward`: imitation's dataset, fragmenter and reward trainer, fitted to skipped and resumed answers.
@@ -9,7 +10,7 @@
 """
 
 from sb3_behave.preferences.compare import auto_answer, compare, reward_model_from_answers
-from sb3_behave.preferences.frames import FRAME_KEY, RenderedFrames, check_renders_frames
+from sb3_behave.preferences.frames import FRAME_KEY, RenderedFrames, RenderingAgentTrainer, check_renders_frames
 from sb3_behave.preferences.gatherer import PersonGatherer, RecordingGatherer
 from sb3_behave.preferences.reward import (
     AnsweredPreferences,
@@ -32,6 +33,7 @@ __all__ = [
     "PreferenceError",
     "RecordingGatherer",
     "RenderedFrames",
+    "RenderingAgentTrainer",
     "RewardModelTrainer",
     "auto_answer",
     "check_preferences_folder",

@@ -14,28 +14,41 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sb3_behave.demos.storage import PathLike
+from sb3_behave.outputs import PathLike
 from sb3_behave.preferences.frames import DEFAULT_FRAME_HEIGHT, RenderedFrames, check_renders_frames
 from sb3_behave.preferences.gatherer import PersonGatherer
 from sb3_behave.preferences.reward import PairFragmenter, preference_accuracy, train_reward_model
 from sb3_behave.preferences.storage import FragmentPair, answer_files, check_preferences_folder, load_preferences
-from sb3_behave.preferences.window import ComparisonStopped
+from sb3_behave.preferences.window import ComparisonStopped, check_window_settings
 
 
 def make_rendering_env(env_id: str, env_kwargs: dict[str, Any] | None = None, max_episode_steps: int | None = None) -> Any:
-    """``env_id`` made with ``render_mode="rgb_array"``, or a one-line ``ValueError`` if it cannot render frames."""
+    """``env_id`` made with ``render_mode="rgb_array"``, its frames checked.
+
+    :param env_id: the env (a registered id)
+    :param env_kwargs: keyword arguments of ``gym.make``
+    :param max_episode_steps: override the env's time limit
+    :return: the env
+    :raises ValueError: one line: the env cannot render ``rgb_array`` frames
+    """
     from sb3_behave.registration import make_env
 
     probe = make_env(env_id, env_kwargs, max_episode_steps)
-    modes = list(probe.metadata.get("render_modes") or [])
-    probe.close()
+    try:
+        modes = list(probe.metadata.get("render_modes") or [])
+    finally:
+        probe.close()
     if "rgb_array" not in modes:
         raise ValueError(
             f"{env_id} cannot be shown to a person: it does not render rgb_array frames (its render modes: "
             f"{', '.join(modes) or 'none'})"
         )
     env = make_env(env_id, env_kwargs, max_episode_steps, render_mode="rgb_array")
-    check_renders_frames(env, env_id)
+    try:
+        check_renders_frames(env, env_id)
+    except BaseException:
+        env.close()
+        raise
     return env
 
 
@@ -44,6 +57,10 @@ def auto_answer(frame: int, pair: FragmentPair, at_frame: int = 2) -> None:
 
     LEFT when the left fragment's return is larger, RIGHT when smaller, DOWN when equal. It lets
     one try the window, the files and the reward model without a person at the keyboard.
+
+    :param frame: the index of the frame shown (``on_frame``'s first argument)
+    :param pair: the two fragments shown
+    :param at_frame: the frame at which the key is pressed
     """
     import pygame
 
@@ -101,50 +118,52 @@ def compare(
         raise ValueError(f"fragment_length must be a positive integer, got {fragment_length}")
     if queries < 1:
         raise ValueError(f"queries must be a positive integer, got {queries}")
+    check_window_settings(fps, clip_height)  # before the agent plays
     check_preferences_folder(out)
-    env = make_rendering_env(env_id, env_kwargs, max_episode_steps)
     before = len(answer_files(out))
     left = max(queries - before, 0)
     summary = {"answered": before, "new": 0, "skipped": 0, "left": left, "stopped": False}
-    if left == 0:
-        env.close()
-        return summary
-    policy, description = make_policy(agent, env, algo=algo, seed=seed)
-    venv = RenderedFrames(DummyVecEnv([lambda: env]), max_height=frame_height)
-    venv.seed(seed)
+    env = make_rendering_env(env_id, env_kwargs, max_episode_steps)
+    gatherer = None
+    try:  # the env (and the window) are closed whatever fails
+        if left == 0:
+            return summary
+        policy, description = make_policy(agent, env, algo=algo, seed=seed)
+        venv = RenderedFrames(DummyVecEnv([lambda: env]), max_height=frame_height)
+        venv.seed(seed)
 
-    def act(observations: Any, state: Any, episode_start: Any) -> tuple[np.ndarray, None]:
-        return np.stack([np.asarray(policy(obs)) for obs in observations]), None
+        def act(observations: Any, state: Any, episode_start: Any) -> tuple[np.ndarray, None]:
+            return np.stack([np.asarray(policy(obs)) for obs in observations]), None
 
-    rng = np.random.default_rng(seed)
-    steps = math.ceil(transition_oversampling * 2 * left * fragment_length)
-    trajectories = rollout.generate_trajectories(act, venv, rollout.make_sample_until(min_timesteps=steps), rng=rng)
-    longest = max(len(t) for t in trajectories)
-    if longest < fragment_length:
-        venv.close()
-        raise ValueError(
-            f"fragment_length {fragment_length}: every episode of the agent {description!r} is shorter "
-            f"(the longest has {longest} steps): choose shorter fragments"
+        rng = np.random.default_rng(seed)
+        steps = math.ceil(transition_oversampling * 2 * left * fragment_length)
+        trajectories = rollout.generate_trajectories(act, venv, rollout.make_sample_until(min_timesteps=steps), rng=rng)
+        longest = max(len(t) for t in trajectories)
+        if longest < fragment_length:
+            raise ValueError(
+                f"fragment_length {fragment_length}: every episode of the agent {description!r} is shorter "
+                f"(the longest has {longest} steps): choose shorter fragments"
+            )
+        quiet = imit_logger.configure(tempfile.mkdtemp(prefix="sb3-behave-compare-"), format_strs=())
+        pairs = PairFragmenter(rng, warning_threshold=0, custom_logger=quiet)(trajectories, fragment_length, left)
+        gatherer = PersonGatherer(
+            out,
+            total=queries,
+            fps=fps,
+            clip_height=clip_height,
+            on_frame=on_frame,
+            metadata={"env_id": env_id, "agent": description, "fragment_length": fragment_length},
+            verbose=verbose,
+            custom_logger=quiet,
         )
-    quiet = imit_logger.configure(tempfile.mkdtemp(prefix="sb3-behave-compare-"), format_strs=())
-    pairs = PairFragmenter(rng, warning_threshold=0, custom_logger=quiet)(trajectories, fragment_length, left)
-    gatherer = PersonGatherer(
-        out,
-        total=queries,
-        fps=fps,
-        clip_height=clip_height,
-        on_frame=on_frame,
-        metadata={"env_id": env_id, "agent": description, "fragment_length": fragment_length},
-        verbose=verbose,
-        custom_logger=quiet,
-    )
-    try:
-        gatherer(pairs)
-    except ComparisonStopped:
-        summary["stopped"] = True
+        try:
+            gatherer(pairs)
+        except ComparisonStopped:
+            summary["stopped"] = True
     finally:
-        gatherer.close()
-        venv.close()
+        if gatherer is not None:
+            gatherer.close()
+        env.close()  # closing the env the DummyVecEnv holds closes everything the agent played in
     answered = len(answer_files(out))
     summary.update(answered=answered, new=answered - before, skipped=gatherer.skipped, left=max(queries - answered, 0))
     return summary
@@ -163,8 +182,10 @@ def reward_model_from_answers(env_id: str, folder: PathLike, epochs: int = 50, s
     from sb3_behave.registration import make_env
 
     probe = make_env(env_id, env.get("env_kwargs"), env.get("max_episode_steps"))
-    pairs, preferences = load_preferences(folder, env=probe)
-    probe.close()
+    try:
+        pairs, preferences = load_preferences(folder, env=probe)
+    finally:
+        probe.close()
     if len(pairs) == 0:
         raise ValueError(f"{folder}: holds no answers to train a reward model on")
     net = train_reward_model(pairs, preferences, probe.observation_space, probe.action_space, epochs=epochs, seed=seed)

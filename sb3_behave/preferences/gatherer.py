@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from imitation.algorithms.preference_comparisons import PreferenceGatherer
 
-from sb3_behave.demos.storage import PathLike
+from sb3_behave.outputs import PathLike
 from sb3_behave.preferences.frames import fragment_frames
 from sb3_behave.preferences.storage import FragmentPair, answer_files, check_preferences_folder, write_answer
 from sb3_behave.preferences.window import ComparisonStopped, ComparisonWindow
@@ -30,7 +30,7 @@ class PersonGatherer(PreferenceGatherer):
     :param total: the number of queries of the run, for the progress line (``None``: not shown)
     :param fps: frames per second of the clips
     :param clip_height: height of each clip on screen, in pixels
-    :param on_frame: called as ``on_frame(frame_index, pair)`` before each frame's key events are read
+    :param on_frame: called as ``on_frame(frame_index, pair)`` after each frame is drawn, before its key events are read
         (tests and demos press keys with it)
     :param metadata: JSON-serialisable fields saved with every answer (env id, ...)
     :param window: the window to use (default: a new :class:`~sb3_behave.preferences.window.ComparisonWindow`)
@@ -105,7 +105,9 @@ class RecordingGatherer(PreferenceGatherer):
     :param metadata: JSON-serialisable fields saved with every answer
     """
 
-    def __init__(self, gatherer: PreferenceGatherer, folder: PathLike | None = None, metadata: dict[str, Any] | None = None):
+    def __init__(
+        self, gatherer: PreferenceGatherer, folder: PathLike | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
         self.gatherer = gatherer
         super().__init__(custom_logger=gatherer.logger)
         if folder is not None:

@@ -96,7 +96,12 @@ def make_reward_trainer(
 
 
 def fragment_returns(reward_net: Any, pairs: Sequence[FragmentPair]) -> np.ndarray:
-    """The summed reward ``reward_net`` gives each fragment of ``pairs``, shape ``(len(pairs), 2)``."""
+    """The summed reward ``reward_net`` gives each fragment of ``pairs``.
+
+    :param reward_net: an imitation ``RewardNet``
+    :param pairs: fragment pairs
+    :return: the returns, shape ``(len(pairs), 2)``
+    """
     from imitation.util import networks
 
     model = PreferenceModel(reward_net)
@@ -117,6 +122,9 @@ def _transitions(fragment: TrajectoryWithRew) -> Any:
 def preference_accuracy(reward_net: Any, pairs: Sequence[FragmentPair], preferences: np.ndarray) -> float:
     """The fraction of strict answers (not 0.5) whose better fragment gets the larger return from ``reward_net``.
 
+    :param reward_net: an imitation ``RewardNet``
+    :param pairs: fragment pairs
+    :param preferences: their preferences (the probability that the first is preferred)
     :return: the accuracy, ``NaN`` when every answer says "equal"
     """
     preferences = np.asarray(preferences, dtype=np.float32)

@@ -24,7 +24,8 @@ from typing import Any, Sequence
 import numpy as np
 from imitation.data.types import TrajectoryWithRew
 
-from sb3_behave.demos.storage import PathLike, json_safe
+from sb3_behave.demos.storage import json_safe
+from sb3_behave.outputs import PathLike
 
 ANSWER_PATTERN = "preference-*.npz"
 FORMAT = "sb3-behave-preference"
@@ -41,7 +42,11 @@ class PreferenceError(ValueError):
 
 
 def answer_files(folder: PathLike) -> list[Path]:
-    """The answer files of ``folder``, oldest first (none when it does not exist)."""
+    """The answer files of ``folder``, oldest first.
+
+    :param folder: a preferences folder
+    :return: the paths of its ``preference-*.npz`` files (none when the folder does not exist)
+    """
     folder = Path(folder)
     return sorted(folder.glob(ANSWER_PATTERN)) if folder.is_dir() else []
 
@@ -123,6 +128,9 @@ def write_answer(folder: PathLike, fragments: FragmentPair, preference: float, m
 def read_answer(path: PathLike) -> tuple[FragmentPair, float, dict[str, Any]]:
     """One answer file: the pair, its preference and its metadata.
 
+    :param path: a ``preference-*.npz`` file written by :func:`write_answer`
+    :return: ``(pair, preference, metadata)``: the two fragments (without infos), the probability that
+        the first is preferred, the metadata saved with it
     :raises PreferenceError: naming the file: not an answer, pickled objects, truncated, inconsistent
     """
     path = Path(path)

@@ -4,13 +4,18 @@ LEFT or RIGHT picks the better clip, DOWN says they are equal, S skips the pair,
 the window) stops asking. Answers are preferences as imitation defines them: the probability that
 the left (first) fragment is preferred: LEFT 1.0, RIGHT 0.0, DOWN 0.5; a skipped pair is ``None``.
 
+Only keys pressed while a pair is shown answer it: the event queue is emptied when a query starts
+(a key pressed while the agent trains, or a second press, does not answer the next pair unseen).
+Between queries :meth:`ComparisonWindow.idle` keeps the window responsive and says what happens.
+
 Headless runs (``SDL_VIDEODRIVER=dummy``) work the same; tests press keys by posting pygame key
-events from ``on_frame``, which is called before each frame's events are read.
+events from ``on_frame``, which is called after each frame is drawn and before its events are read.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -20,6 +25,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 #: The answer of each key (pygame key names): the probability that the left clip is preferred; ``None`` skips.
 KEY_ANSWERS: dict[str, float | None] = {"left": 1.0, "right": 0.0, "down": 0.5, "s": None}
 HELP = "LEFT / RIGHT: that clip is better    DOWN: equal    S: skip    ESC: stop"
+#: What the window says between queries, while the agent trains.
+IDLE_MESSAGE = "training the agent: the next clips come soon (keys pressed now are ignored)"
+#: The smallest clip height the window accepts, in pixels.
+MIN_CLIP_HEIGHT = 16
 MARGIN = 12
 LABEL_HEIGHT = 26
 FOOTER_HEIGHT = 50
@@ -34,6 +43,18 @@ class ComparisonStopped(Exception):
     """The person closed the window or pressed ESC: no more questions (answers given are on disk)."""
 
 
+def check_window_settings(fps: float, clip_height: int) -> None:
+    """Raise a one-line ``ValueError`` unless the window can play clips at ``fps`` and ``clip_height``.
+
+    :param fps: frames shown per second (positive)
+    :param clip_height: height of each clip on screen, in pixels (at least :data:`MIN_CLIP_HEIGHT`)
+    """
+    if not fps > 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    if clip_height < MIN_CLIP_HEIGHT:
+        raise ValueError(f"clip_height must be at least {MIN_CLIP_HEIGHT} pixels, got {clip_height}")
+
+
 class ComparisonWindow:
     """A pygame window that plays two clips side by side, looping, until the person answers.
 
@@ -43,29 +64,33 @@ class ComparisonWindow:
     """
 
     def __init__(self, fps: float = 15.0, clip_height: int = 320, title: str = "sb3-behave compare") -> None:
-        if fps <= 0:
-            raise ValueError(f"fps must be positive, got {fps}")
-        if clip_height < 16:
-            raise ValueError(f"clip_height must be at least 16 pixels, got {clip_height}")
+        check_window_settings(fps, clip_height)
         self.fps = float(fps)
         self.clip_height = int(clip_height)
         self.title = title
         self._window: Any = None
         self._font: Any = None
         self._clock: Any = None
+        self._last_idle = 0.0
 
     # ------------------------------------------------------------------ window
     def _open(self, size: tuple[int, int]) -> None:
         import pygame
 
-        if self._window is None:
-            pygame.display.init()  # no pygame.init(): no sound, and opening the audio device warns without one
-            pygame.font.init()
-            pygame.display.set_caption(self.title)
-            self._font = pygame.font.Font(None, 22)
-            self._clock = pygame.time.Clock()
-        if self._window is None or self._window.get_size() != size:
-            self._window = pygame.display.set_mode(size)
+        try:
+            if self._window is None:
+                pygame.display.init()  # no pygame.init(): no sound, and opening the audio device warns without one
+                pygame.font.init()
+                pygame.display.set_caption(self.title)
+                self._font = pygame.font.Font(None, 22)
+                self._clock = pygame.time.Clock()
+            if self._window is None or self._window.get_size() != size:
+                self._window = pygame.display.set_mode(size)
+        except pygame.error as error:
+            raise ValueError(
+                f"cannot open the comparison window ({error}): a person answers on a display; run where there is "
+                "one (a headless run without a person: SDL_VIDEODRIVER=dummy)"
+            ) from None
 
     def close(self) -> None:
         """Close the window (a later question opens it again)."""
@@ -104,7 +129,7 @@ class ComparisonWindow:
         :param left: frames of the first fragment (RGB, height x width x 3)
         :param right: frames of the second fragment
         :param progress: a line shown under the clips (``"query 3/20 (17 left)"``)
-        :param on_frame: called as ``on_frame(frame_index)`` before each frame's events are read
+        :param on_frame: called as ``on_frame(frame_index)`` after each frame is drawn, before its events are read
         :return: 1.0 (left better), 0.0 (right better), 0.5 (equal) or ``None`` (skipped)
         :raises ComparisonStopped: ESC or the window closed
         """
@@ -116,11 +141,16 @@ class ComparisonWindow:
         widths = [clip[0].get_width() for clip in clips]
         size = (max(sum(widths) + 3 * MARGIN, MIN_WIDTH), LABEL_HEIGHT + self.clip_height + FOOTER_HEIGHT + MARGIN)
         self._open(size)
+        closed = pygame.event.peek(pygame.QUIT)
+        pygame.event.clear()  # a key pressed before this pair is shown does not answer it
+        if closed:
+            raise ComparisonStopped("the comparison window was closed")
         keys = {pygame.key.key_code(name): answer for name, answer in KEY_ANSWERS.items()}
         hold = max(1, round(self.fps / 2))  # the last frame stays a moment before the clips start again
         period = max(len(left), len(right)) + hold
         index = 0
         while True:
+            self._draw(clips, widths, index % period, progress)
             if on_frame is not None:
                 on_frame(index)
             for event in pygame.event.get():
@@ -128,9 +158,30 @@ class ComparisonWindow:
                     raise ComparisonStopped("the comparison window was closed")
                 if event.type == pygame.KEYDOWN and event.key in keys:
                     return keys[event.key]
-            self._draw(clips, widths, index % period, progress)
             self._clock.tick(self.fps)
             index += 1
+
+    def idle(self, message: str = IDLE_MESSAGE, interval: float = 0.1) -> None:
+        """Between queries: keep an open window responsive (its system events handled) and show ``message``.
+
+        Cheap to call after every env step: it does something at most once per ``interval`` seconds.
+        Keys pressed meanwhile stay unanswered: the next :meth:`ask` drops them.
+
+        :param message: the line shown in place of the clips
+        :param interval: seconds between two redraws
+        """
+        if self._window is None:
+            return
+        now = time.monotonic()
+        if now - self._last_idle < interval:
+            return
+        self._last_idle = now
+        import pygame
+
+        pygame.event.pump()
+        self._window.fill(BACKGROUND)
+        self._window.blit(self._font.render(message, True, ACCENT), (MARGIN, LABEL_HEIGHT + self.clip_height // 2))
+        pygame.display.flip()
 
     def _draw(self, clips: list[list[Any]], widths: list[int], step: int, progress: str) -> None:
         import pygame
@@ -152,4 +203,12 @@ class ComparisonWindow:
         pygame.display.flip()
 
 
-__all__ = ["HELP", "KEY_ANSWERS", "ComparisonStopped", "ComparisonWindow"]
+__all__ = [
+    "HELP",
+    "IDLE_MESSAGE",
+    "KEY_ANSWERS",
+    "MIN_CLIP_HEIGHT",
+    "ComparisonStopped",
+    "ComparisonWindow",
+    "check_window_settings",
+]

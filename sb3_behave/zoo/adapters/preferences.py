@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import torch as th
-from stable_baselines3.common.callbacks import CallbackList
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
@@ -37,14 +37,33 @@ class _Stop(Exception):
     """Raised between imitation's iterations when the adapter's callbacks asked to stop."""
 
 
+class _IdleWindow(BaseCallback):
+    """While the generator trains, keeps the person's comparison window responsive (it says the agent trains)."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__()
+        self.window = window
+
+    def _on_step(self) -> bool:
+        self.window.idle()
+        return True
+
+
 class PreferenceComparisons(GeneratorAlgorithm):
     """imitation's ``PreferenceComparisons`` with a generator from SB3 / sb3-contrib, a reward net saved with the policy.
 
-    ``learn(total_timesteps)`` spends ``total_timesteps`` env steps of the generator over
+    ``learn(total_timesteps)`` spends ``total_timesteps`` training env steps of the generator over
     ``num_iterations`` iterations; each iteration asks for preferences on new fragment pairs
     (imitation's query schedule shares out ``total_comparisons``), trains the reward model on all
     answers so far, then trains the policy on it. Every keyword argument this class does not know
     goes to the generator (``n_steps``, ``batch_size``, ``ent_coef``, ``gamma``, ...).
+
+    The fragments are cut from the generator's latest training episodes; when those are too few
+    (and always with ``preference_gatherer="person"``, whose fragments need rendered frames that
+    training steps do not have), imitation's ``AgentTrainer.sample`` plays extra episodes with the
+    policy: these steps come on top of ``total_timesteps``, are not counted in ``num_timesteps``
+    and are not seen by callbacks. They are about ``2 * fragment_length * transition_oversampling``
+    steps per comparison asked.
 
     :param policy: the policy class or alias (``"MlpPolicy"``)
     :param env: the env (with ``preference_gatherer="person"`` it must render ``rgb_array`` frames)
@@ -223,7 +242,7 @@ class PreferenceComparisons(GeneratorAlgorithm):
     ) -> SelfPreferenceComparisons:
         """Ask for preferences, train the reward model on them, train the policy on the reward model; repeat.
 
-        :param total_timesteps: env steps of the generator
+        :param total_timesteps: training env steps of the generator (the steps sampled for fragments come on top)
         :param callback: SB3 callback(s), called after every env step of the generator
         :param log_interval: unused (imitation writes its metrics after every iteration)
         :param tb_log_name: name of the TensorBoard run (the algorithm's name by default)
@@ -232,7 +251,7 @@ class PreferenceComparisons(GeneratorAlgorithm):
         """
         from imitation.algorithms import preference_comparisons as pc
 
-        from sb3_behave.preferences.frames import DEFAULT_FRAME_HEIGHT, RenderedFrames
+        from sb3_behave.preferences.frames import DEFAULT_FRAME_HEIGHT, RenderedFrames, RenderingAgentTrainer
         from sb3_behave.preferences.reward import AnsweredPreferences, PairFragmenter, make_reward_trainer
         from sb3_behave.preferences.window import ComparisonStopped
 
@@ -246,20 +265,32 @@ class PreferenceComparisons(GeneratorAlgorithm):
         callback.on_training_start(locals(), globals())
         imitation_logger = self._imitation_logger()
         rng = self._rng()
-        venv = self.env
-        if self.preference_gatherer == "person":
-            venv = RenderedFrames(venv, max_height=self.gatherer_kwargs.get("frame_height", DEFAULT_FRAME_HEIGHT))
-        agent = pc.AgentTrainer(
-            self._make_generator(),
-            self.reward_net,
-            venv,
-            rng=rng,
-            exploration_frac=self.exploration_frac,
-            custom_logger=imitation_logger,
-        )
-        # The zoo's callbacks see every env step of the generator, beside imitation's own reward logging.
-        agent.log_callback = CallbackList([agent.log_callback, ForwardCallback(self, callback)])
         gatherer = self._make_gatherer(rng, imitation_logger)
+        callbacks = [ForwardCallback(self, callback)]
+        if self.preference_gatherer == "person":
+            # Frames only for the steps fragments are cut from: training steps are many, and imitation
+            # keeps each buffered step's info until the next sample.
+            height = self.gatherer_kwargs.get("frame_height", DEFAULT_FRAME_HEIGHT)
+            agent: pc.AgentTrainer = RenderingAgentTrainer(
+                self._make_generator(),
+                self.reward_net,
+                RenderedFrames(self.env, max_height=height),
+                rng=rng,
+                exploration_frac=self.exploration_frac,
+                custom_logger=imitation_logger,
+            )
+            callbacks.append(_IdleWindow(gatherer.window))
+        else:
+            agent = pc.AgentTrainer(
+                self._make_generator(),
+                self.reward_net,
+                self.env,
+                rng=rng,
+                exploration_frac=self.exploration_frac,
+                custom_logger=imitation_logger,
+            )
+        # The zoo's callbacks see every env step of the generator, beside imitation's own reward logging.
+        agent.log_callback = CallbackList([agent.log_callback, *callbacks])
         trainer = pc.PreferenceComparisons(
             agent,
             self.reward_net,
