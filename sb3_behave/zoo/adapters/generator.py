@@ -31,20 +31,12 @@ def generator_class(name: str) -> type[BaseAlgorithm]:
     :param name: the name, in any case
     :raises ValueError: an unknown name, with the known ones
     """
+    from sb3_behave.agents import algorithm_class
+
     key = str(name).lower()
-    if key == "ppo":
-        from stable_baselines3 import PPO
-
-        return PPO
-    if key == "a2c":
-        from stable_baselines3 import A2C
-
-        return A2C
-    if key == "trpo":
-        from sb3_contrib import TRPO
-
-        return TRPO
-    raise ValueError(f"gen_algo: {name!r}: expected one of {', '.join(GENERATORS)}")
+    if key not in GENERATORS:
+        raise ValueError(f"gen_algo: {name!r}: expected one of {', '.join(GENERATORS)}")
+    return algorithm_class(key)
 
 
 class ForwardCallback(BaseCallback):

@@ -41,16 +41,12 @@ def rl_algorithm_class(name: str) -> type[OffPolicyAlgorithm]:
     :param name: the name, in any case
     :raises ValueError: an unknown name, with the known ones
     """
+    from sb3_behave.agents import algorithm_class
+
     key = str(name).lower()
-    if key == "dqn":
-        from stable_baselines3 import DQN
-
-        return DQN
-    if key == "sac":
-        from stable_baselines3 import SAC
-
-        return SAC
-    raise ValueError(f"rl_algo: {name!r}: expected dqn (Discrete actions) or sac (Box actions)")
+    if key not in RL_ALGOS:
+        raise ValueError(f"rl_algo: {name!r}: expected dqn (Discrete actions) or sac (Box actions)")
+    return algorithm_class(key)
 
 
 def _choose_rl_algo(rl_algo: str | None, action_space: gym.spaces.Space | None) -> str | None:
