@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from sb3_behave.cli.common import print_stats
 
@@ -14,7 +15,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     info = actions.add_parser(
         "info",
         help="what demonstration folders or datasets hold",
-        description="Episodes, transitions, scores, returns, envs, players and skills of demonstrations.",
+        description=(
+            "Episodes, transitions, scores, returns, envs, players and skills of demonstrations, and the DART noise "
+            "of episodes recorded with it."
+        ),
     )
     info.add_argument(
         "paths", nargs="+", type=Path, help="demo folders, episode files, imitation datasets, Minari datasets or ids"
@@ -50,7 +54,18 @@ def run_info(args: argparse.Namespace) -> int:
     for key in ("envs", "players", "skills"):
         counts = ", ".join(f"{name} ({n})" for name, n in summary[key].items())
         print(f"  {key:<12} {counts}")
+    print_dart(summary)
     return 0
+
+
+def print_dart(summary: dict[str, Any]) -> None:
+    """The DART line of a demonstration summary: its sigmas and the share of steps perturbed (nothing without DART)."""
+    dart = summary.get("dart")
+    if not dart:
+        return
+    sigmas = ", ".join(f"{sigma:g}" for sigma in dart["sigmas"])
+    some = "" if dart["episodes"] == summary["episodes"] else f" (in {dart['episodes']} of {summary['episodes']} episodes)"
+    print(f"  DART noise   sigma {sigmas}, {100 * dart['perturbed_fraction']:.1f}% of steps perturbed{some}")
 
 
 def run_export(args: argparse.Namespace) -> int:

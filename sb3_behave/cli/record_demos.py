@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sb3_behave.cli.common import COUNT, PROBABILITY, SEED, add_env_arguments, parse_env_kwargs, print_stats
+from sb3_behave.cli.common import COUNT, PROBABILITY, SEED, add_env_arguments, parse_env_kwargs, print_stats, real
+from sb3_behave.cli.demos import print_dart
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -18,7 +19,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
             "Let the scripted expert, random play or a trained agent (a model .zip or an RL Zoo run folder) play "
             "and record the episodes. For Flappy Bird, --skill poor|medium|strong picks a demonstrator: "
             + "; ".join(f"{name}: {preset.description}" for name, preset in SKILL_PRESETS.items())
-            + "."
+            + ". With --dart SIGMA (DART, Laskey et al. 2017) the env executes a perturbed version of the expert's "
+            "action and the episode records the expert's own action, so the demonstrations cover recovery states."
         ),
     )
     add_env_arguments(parser)
@@ -29,6 +31,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--episodes", type=COUNT, default=10, help="episodes to record (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=True, help="demonstration folder (episodes are added)")
     parser.add_argument("--epsilon", type=PROBABILITY, default=None, help="probability of a random action at each step")
+    parser.add_argument(
+        "--dart",
+        type=real(0.0),
+        default=None,
+        metavar="SIGMA",
+        help="DART noise: execute a perturbed action, record the expert's. Box actions: Gaussian noise of standard "
+        "deviation SIGMA, clipped; Discrete actions: a random other action with probability SIGMA (in [0, 1]). "
+        "Needs an expert (not random), and no --epsilon",
+    )
     parser.add_argument("--skill", choices=tuple(SKILL_PRESETS), default=None, help="Flappy Bird demonstrator preset")
     parser.add_argument("--player", default=None, help="name saved as the player (default: a description of the expert)")
     parser.add_argument("--seed", type=SEED, default=0, help="episode k is reset with seed + k (default: %(default)s)")
@@ -50,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
         env_kwargs=parse_env_kwargs(args.env_kwargs),
         max_episode_steps=args.max_episode_steps,
         player=args.player,
+        dart=args.dart,
     )
     print(f"{len(files)} episode(s) recorded in {args.out}")
-    print_stats(summarize(load_episodes(files)))
+    summary = summarize(load_episodes(files))
+    print_stats(summary)
+    print_dart(summary)
     return 0

@@ -4,7 +4,7 @@ from sb3_behave.stack import require_imitation
 
 require_imitation()  # imitation is installed separately: say how, before anything imports it
 
-from sb3_behave.demos.record import SKILL_PRESETS, play_episodes, record_demonstrations  # noqa: E402
+from sb3_behave.demos.record import SKILL_PRESETS, DartNoise, play_episodes, record_demonstrations  # noqa: E402
 from sb3_behave.demos.recorder import RecordDemonstrations  # noqa: E402
 from sb3_behave.demos.storage import (  # noqa: E402
     DemonstrationError,
@@ -19,6 +19,7 @@ from sb3_behave.demos.storage import (  # noqa: E402
 
 __all__ = [
     "SKILL_PRESETS",
+    "DartNoise",
     "DemonstrationError",
     "Demonstrations",
     "Episode",

@@ -30,6 +30,9 @@ class RecordDemonstrations(gym.Wrapper):
     :param save_incomplete: also save an episode cut short by ``reset()`` or ``close()`` (as not
         terminal, with ``"interrupted": true`` in its metadata)
     :param metadata: more JSON-serialisable entries saved with every episode
+
+    Each step records the action it executes, unless :meth:`label_next_step` gave another one
+    (DART: the expert's action, while the env executes a perturbed one).
     """
 
     def __init__(
@@ -56,6 +59,9 @@ class RecordDemonstrations(gym.Wrapper):
         self._rews: list[float] = []
         self._seed: int | None = None
         self._last_info: dict[str, Any] = {}
+        self._label: np.ndarray | None = None
+        self._dart: float | None = None
+        self._perturbed = 0
 
     @property
     def steps(self) -> int:
@@ -67,15 +73,35 @@ class RecordDemonstrations(gym.Wrapper):
             self._save(terminated=False, truncated=False, interrupted=True)
         obs, info = self.env.reset(seed=seed, options=options)
         self._seed = seed
-        self._obs, self._acts, self._rews = [np.array(obs, copy=True)], [], []
+        self._clear()
+        self._obs = [np.array(obs, copy=True)]
         self._last_info = info
         return obs, info
+
+    def label_next_step(self, label: Any, dart: float | None = None) -> None:
+        """Record ``label`` as the action of the next step, whatever action the env executes.
+
+        For DART (see :func:`~sb3_behave.demos.record.play_episodes`): the label is the expert's
+        action and the env executes a perturbed one.
+
+        :param label: the action to record
+        :param dart: the scale of the DART noise that made the executed action: the episode's
+            metadata then holds ``"dart": {"sigma", "perturbed_steps", "perturbed_fraction"}``,
+            a step counting as perturbed when the executed action differs from its label
+        """
+        self._label = np.array(label, copy=True)
+        if dart is not None:
+            self._dart = float(dart)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         if not self._obs:
             raise RuntimeError("RecordDemonstrations: call reset() before step()")
-        self._acts.append(np.array(action, copy=True))
+        executed = np.array(action, copy=True)
+        label, self._label = (executed if self._label is None else self._label), None
+        if not np.array_equal(label, executed):
+            self._perturbed += 1
+        self._acts.append(label)
         self._rews.append(float(reward))
         self._obs.append(np.array(obs, copy=True))
         self._last_info = info
@@ -92,6 +118,10 @@ class RecordDemonstrations(gym.Wrapper):
             rews=np.asarray(self._rews, dtype=np.float32),
         )
         score = self._last_info.get("score")
+        dart = None
+        if self._dart is not None:
+            fraction = self._perturbed / len(self._acts)
+            dart = {"sigma": self._dart, "perturbed_steps": self._perturbed, "perturbed_fraction": fraction}
         metadata = episode_metadata(
             self.env,
             seed=self._seed,
@@ -103,13 +133,18 @@ class RecordDemonstrations(gym.Wrapper):
             player=self.player,
             skill=self.skill,
             **{"return": float(np.sum(self._rews))},
+            **({"dart": dart} if dart is not None else {}),
             **self.extra_metadata,
         )
         self.saved.append(write_episode(self.folder, trajectory, metadata))
+        self._clear()
+
+    def _clear(self) -> None:
         self._obs, self._acts, self._rews = [], [], []
+        self._label, self._dart, self._perturbed = None, None, 0
 
     def close(self) -> None:
         if self._acts and self.save_incomplete:
             self._save(terminated=False, truncated=False, interrupted=True)
-        self._obs, self._acts, self._rews = [], [], []
+        self._clear()
         super().close()

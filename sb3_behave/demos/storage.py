@@ -3,7 +3,8 @@
 An episode file ``episode-<time>-<pid>.npz`` is a numpy ``.npz`` archive of plain arrays:
 ``obs`` (T + 1 observations), ``acts`` (T actions), ``rews`` (T rewards), ``terminal`` (a bool:
 the episode ended by a real termination, not a time limit) and ``metadata`` (a JSON string: env
-id and kwargs, seed, score, return, length, player, skill label, timestamp, package version).
+id and kwargs, seed, score, return, length, player, skill label, timestamp, package version; for
+a recording with DART noise, ``dart``: its sigma and how many steps it perturbed).
 It is read with ``allow_pickle=False``: a file that holds pickled objects is refused.
 
 :func:`load_demonstrations` also reads the formats of the ``imitation`` library (a saved
@@ -218,6 +219,7 @@ _FIELDS: dict[str, tuple[str, tuple[type, ...]]] = {
     "skill": ("a string", (str,)),
     "timestamp": ("a string", (str,)),
     "sb3_behave_version": ("a string", (str,)),
+    "dart": ("a mapping of sigma, perturbed_steps and perturbed_fraction", (dict,)),
 }
 
 
@@ -236,6 +238,13 @@ def _field_problem(key: str, value: Any, length: int | None) -> str | None:
         return f"expected {expected}, {length}"
     if key == "env_kwargs" and not all(isinstance(k, str) for k in value):
         return "expected a mapping of names to values"
+    if key == "dart":
+        sigma, steps, fraction = (value.get(k) for k in ("sigma", "perturbed_steps", "perturbed_fraction"))
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in (sigma, fraction))
+        if not (numbers and isinstance(steps, int) and not isinstance(steps, bool)):
+            return f"expected {expected}"
+        if sigma < 0 or steps < 0 or not 0 <= fraction <= 1 or (length is not None and steps > length):
+            return f"expected {expected}: sigma >= 0, 0 <= perturbed_steps <= length, perturbed_fraction in [0, 1]"
     return None
 
 
@@ -666,6 +675,7 @@ def summarize(episodes: Sequence[Episode]) -> dict[str, Any]:
             counts[value] = counts.get(value, 0) + 1
         return counts
 
+    dart = [(e.metadata["dart"], len(e.trajectory)) for e in episodes if e.metadata.get("dart") is not None]
     return {
         "episodes": len(episodes),
         "transitions": int(sum(len(e.trajectory) for e in episodes)),
@@ -676,4 +686,12 @@ def summarize(episodes: Sequence[Episode]) -> dict[str, Any]:
         "players": tally("player"),
         "skills": tally("skill"),
         "envs": tally("env_id"),
+        # DART noise: the episodes recorded with it, their sigmas, and the fraction of their steps perturbed
+        "dart": None
+        if not dart
+        else {
+            "episodes": len(dart),
+            "sigmas": sorted({float(d["sigma"]) for d, _ in dart}),
+            "perturbed_fraction": sum(d["perturbed_steps"] for d, _ in dart) / max(1, sum(n for _, n in dart)),
+        },
     }
