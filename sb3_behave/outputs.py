@@ -46,7 +46,8 @@ def check_output(path: PathLike, overwrite: bool = False, folder: bool = True, f
 def replacing(path: PathLike) -> Iterator[Path]:
     """Write a file whole or not at all: yields a temporary path beside ``path``, renamed over it on success.
 
-    A crash or an error while writing leaves the earlier file (or none) and no temporary one.
+    A crash or an error while writing leaves the earlier file (or none) and no temporary one. The
+    temporary file starts with a dot, so folder scans for ``name-*.ext`` never see it.
 
     :param path: the file to write
     :return: (yields) the temporary path to write to; it keeps ``path``'s suffix, for writers that read it
@@ -56,6 +57,8 @@ def replacing(path: PathLike) -> Iterator[Path]:
     temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         yield temporary
+        with open(temporary, "rb+") as written:  # on disk before it takes the name: a power cut keeps the old file
+            os.fsync(written.fileno())
         os.replace(temporary, path)
     finally:
         if temporary.exists():

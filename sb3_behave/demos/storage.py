@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 import numpy as np
 from imitation.data.types import Trajectory, TrajectoryWithRew
 
+from sb3_behave.outputs import replacing
+
 if TYPE_CHECKING:
     import gymnasium as gym
 
@@ -119,23 +121,15 @@ def write_episode(folder: PathLike, trajectory: TrajectoryWithRew, metadata: dic
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     final = folder / f"episode-{stamp}-{os.getpid()}.npz"
-    temporary = folder / f".{final.name}.tmp"
-    try:
-        with open(temporary, "wb") as f:
-            np.savez_compressed(
-                f,
-                obs=np.asarray(trajectory.obs),
-                acts=np.asarray(trajectory.acts),
-                rews=np.asarray(trajectory.rews),
-                terminal=np.asarray(bool(trajectory.terminal)),
-                metadata=np.asarray(json.dumps(json_safe(metadata))),
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, final)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    with replacing(final) as temporary:
+        np.savez_compressed(
+            temporary,
+            obs=np.asarray(trajectory.obs),
+            acts=np.asarray(trajectory.acts),
+            rews=np.asarray(trajectory.rews),
+            terminal=np.asarray(bool(trajectory.terminal)),
+            metadata=np.asarray(json.dumps(json_safe(metadata))),
+        )
     return final
 
 

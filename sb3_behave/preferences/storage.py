@@ -25,7 +25,7 @@ import numpy as np
 from imitation.data.types import TrajectoryWithRew
 
 from sb3_behave.demos.storage import json_safe
-from sb3_behave.outputs import PathLike
+from sb3_behave.outputs import PathLike, replacing
 
 ANSWER_PATTERN = "preference-*.npz"
 FORMAT = "sb3-behave-preference"
@@ -92,7 +92,6 @@ def write_answer(folder: PathLike, fragments: FragmentPair, preference: float, m
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc)
     final = folder / f"preference-{stamp.strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{next(_counter):05d}.npz"
-    temporary = folder / f".{final.name}.tmp"
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -101,27 +100,20 @@ def write_answer(folder: PathLike, fragments: FragmentPair, preference: float, m
         **(metadata or {}),
     }
     first, second = fragments
-    try:
-        with open(temporary, "wb") as f:
-            np.savez_compressed(
-                f,
-                obs1=np.asarray(first.obs),
-                acts1=np.asarray(first.acts),
-                rews1=np.asarray(first.rews),
-                terminal1=np.asarray(bool(first.terminal)),
-                obs2=np.asarray(second.obs),
-                acts2=np.asarray(second.acts),
-                rews2=np.asarray(second.rews),
-                terminal2=np.asarray(bool(second.terminal)),
-                preference=np.asarray(float(preference), dtype=np.float32),
-                metadata=np.asarray(json.dumps(json_safe(meta))),
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, final)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    with replacing(final) as temporary:
+        np.savez_compressed(
+            temporary,
+            obs1=np.asarray(first.obs),
+            acts1=np.asarray(first.acts),
+            rews1=np.asarray(first.rews),
+            terminal1=np.asarray(bool(first.terminal)),
+            obs2=np.asarray(second.obs),
+            acts2=np.asarray(second.acts),
+            rews2=np.asarray(second.rews),
+            terminal2=np.asarray(bool(second.terminal)),
+            preference=np.asarray(float(preference), dtype=np.float32),
+            metadata=np.asarray(json.dumps(json_safe(meta))),
+        )
     return final
 
 
