@@ -89,6 +89,13 @@ def train_and_evaluate(env_id: str, seed: int, queries: int | None, out: Path, n
     return evaluate(model, env_id, episodes=10 if env_id == FLAPPY else 20, max_frames=10_000), seconds
 
 
+def untrained(env_id: str, seed: int) -> float:
+    """The floor: a fresh PPO policy of this seed, not trained at all, played deterministically."""
+    from stable_baselines3 import PPO
+
+    return evaluate(PPO("MlpPolicy", env_id, seed=seed), env_id, episodes=10 if env_id == FLAPPY else 20, max_frames=10_000)
+
+
 def table(env_id: str, results: dict) -> str:
     unit = "score (pipes)" if env_id == FLAPPY else "return"
     steps = results["n_timesteps"] or zoo_steps(ALGO, env_id)
@@ -96,15 +103,19 @@ def table(env_id: str, results: dict) -> str:
         f"Env: `{env_id}`. `sb3-behave train --algo {ALGO} -conf zoo_configs/{ALGO}.yml -params total_comparisons:N`, "
         f"{steps:,} env steps per run, preferences from the env's reward (synthetic). Final model, deterministic.",
         "",
+        f"Command: `{results.get('command', 'python benchmarks/preference_queries.py')}`.",
+        "",
         f"Machine and stack: {results['machine']}.",
         "",
         f"| preference queries | {unit}: mean ± std over seeds | per seed | training time per run |",
         "|---|---:|---|---:|",
     ]
-    for key in sorted(results["runs"], key=lambda k: (k == "ppo_reference", int(k) if k.isdigit() else 0)):
+    order = {"untrained": -1, "ppo_reference": 10**9}
+    labels = {"untrained": "a fresh, untrained policy (floor)", "ppo_reference": "PPO on the env's reward (reference)"}
+    for key in sorted(results["runs"], key=lambda k: order.get(k, int(k) if k.isdigit() else 0)):
         runs = results["runs"][key]
         values = np.array([r["value"] for r in runs])
-        label = "PPO on the env's reward (reference)" if key == "ppo_reference" else key
+        label = labels.get(key, key)
         per_seed = ", ".join(f"{v:.1f}" for v in values)
         seconds = np.mean([r["seconds"] for r in runs])
         lines.append(f"| {label} | {values.mean():.1f} ± {values.std():.1f} | {per_seed} | {seconds:.0f} s |")
@@ -137,7 +148,12 @@ def main() -> None:
             f"preference_queries.py: error: {results_file} holds runs of --n-timesteps {results.get('n_timesteps')}, "
             f"not {args.n_timesteps}: give another --results, or remove it"
         )
-    results.update(machine=machine(), n_timesteps=args.n_timesteps)
+    results.update(machine=machine(), n_timesteps=args.n_timesteps, command=" ".join(["python", *sys.argv]))
+    floor = {r["seed"]: r for r in results["runs"].get("untrained", [])}
+    for seed in args.seeds:
+        if seed not in floor:
+            floor[seed] = {"seed": seed, "value": untrained(env_id, seed), "seconds": 0.0}
+    results["runs"]["untrained"] = [floor[k] for k in sorted(floor)]
     rows: list[int | None] = [*args.queries, *([None] if args.reference else [])]
     for queries in rows:
         key = "ppo_reference" if queries is None else str(queries)
