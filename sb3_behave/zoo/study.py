@@ -447,10 +447,14 @@ class SharedStudy:
         trials of other workers are running (one may yet fail and be queued again), else ``"spent"``."""
         from optuna.trial import TrialState
 
+        # One read of the storage itself, then split by state. The study's cache of finished trials
+        # (Optuna's _CachedStorage) may not have seen a trial another worker created a moment ago, and
+        # one read per state would miss a trial that another worker completes between two reads (it
+        # is told outside the lock): neither finished in the first nor running in the second.
+        snapshot = self.optuna_storage.get_all_trials(self.study._study_id, deepcopy=False)
+
         def trials(*states: Any) -> list[Any]:
-            # From the storage itself: the study's cache of finished trials (Optuna's _CachedStorage) may
-            # not have seen a trial another worker created a moment ago.
-            return self.optuna_storage.get_all_trials(self.study._study_id, deepcopy=False, states=states)
+            return [t for t in snapshot if t.state in states]
 
         host, pid = socket.gethostname(), os.getpid()
         running = [  # other workers' (this one's own threads' trials will not go stale)
