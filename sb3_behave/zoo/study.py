@@ -335,8 +335,10 @@ def open_storage_to_read(storage: Storage | str) -> Any:
             tables = set(sqlalchemy.inspect(engine).get_table_names())
         finally:
             engine.dispose()
-        if "studies" not in tables:
-            if storage.kind == "sqlite" and tables:
+        if not _OPTUNA_TABLES <= tables:
+            # Optuna is still creating them (alembic_version comes last): reading now would create
+            # the missing ones too, racing the worker that creates them (PostgreSQL: a duplicate type).
+            if storage.kind == "sqlite" and tables and "studies" not in tables:
                 raise ValueError(f"--storage {storage.shown}: is not an Optuna storage (a SQLite file without its tables)")
             return None
         with warnings.catch_warnings():
@@ -344,6 +346,10 @@ def open_storage_to_read(storage: Storage | str) -> Any:
             return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(storage), skip_table_creation=True)
     except sqlalchemy.exc.DatabaseError as error:
         raise _connection_error(storage, error) from None
+
+
+#: The tables of a storage whose creation is finished (Optuna's RDBStorage makes alembic_version last).
+_OPTUNA_TABLES = frozenset({"studies", "trials", "version_info", "alembic_version"})
 
 
 def _retry_callback(max_retry: int) -> Any:
