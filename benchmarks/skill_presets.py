@@ -22,7 +22,7 @@ print(f"{args.episodes} episodes per preset, seeds {args.seed}..{args.seed + arg
 print("| skill | mean pipes | min | median | max | mean frames |")
 print("|---|---:|---:|---:|---:|---:|")
 with tempfile.TemporaryDirectory() as tmp:
-    for skill in ("poor", "medium", "strong"):
+    for skill in ("poor", "medium", "strong", "precise"):
         files = record_demonstrations(
             "sb3_behave/FlappyBird-v0", f"{tmp}/{skill}", args.episodes, skill=skill, seed=args.seed, progress_bar=False
         )

@@ -1,6 +1,7 @@
-"""Play Flappy Bird with the scripted expert and save a frame.
+"""Play Flappy Bird with the scripted expert (steady or precise style) and save a frame.
 
 python examples/flappy_bird_expert.py --episodes 2 --out runs/expert.png
+python examples/flappy_bird_expert.py --style precise
 """
 
 import argparse
@@ -9,18 +10,19 @@ import os
 import gymnasium as gym
 import matplotlib.pyplot as plt
 
-from sb3_behave.envs import FlappyBirdExpert
+from sb3_behave.envs import EXPERT_STYLES, FlappyBirdExpert
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # draw off screen; render_mode="human" opens a window
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--episodes", type=int, default=2)
 parser.add_argument("--max-steps", type=int, default=3_000)
+parser.add_argument("--style", choices=tuple(EXPERT_STYLES), default="steady", help="how the expert plays")
 parser.add_argument("--out", default="runs/expert.png", help="where to save a frame of the first episode")
 args = parser.parse_args()
 
 env = gym.make("sb3_behave/FlappyBird-v0", render_mode="rgb_array", max_episode_steps=args.max_steps)
-expert = FlappyBirdExpert()
+expert = FlappyBirdExpert.from_style(args.style)
 for episode in range(args.episodes):
     obs, info = env.reset(seed=episode)
     done = False

@@ -34,7 +34,7 @@ PathLike = Union[str, Path]
 class SkillPreset:
     """How a demonstrator of some skill plays Flappy Bird.
 
-    :param expert: ``"scripted"`` or ``"random"``
+    :param expert: ``"scripted"`` (the steady expert), ``"precise"`` or ``"random"``
     :param epsilon: probability of a random action instead of the expert's, at each step
     :param description: one line for ``--help`` and the README
     """
@@ -44,11 +44,14 @@ class SkillPreset:
     description: str
 
 
-#: Flappy Bird demonstrators of three skills (pipes measured over 200 seeded games).
+#: Flappy Bird demonstrators (pipes per 10,000-frame game, benchmarks/results/skill_presets.md).
 SKILL_PRESETS = {
     "poor": SkillPreset("random", 0.0, "random flapping: dies at the first pipe (0 pipes)"),
-    "medium": SkillPreset("scripted", 0.02, "the scripted expert with 2% random actions: a handful of pipes (4 on average)"),
-    "strong": SkillPreset("scripted", 0.0, "the scripted expert: plays to the time limit (268 pipes on average)"),
+    "medium": SkillPreset("precise", 0.02, "the precise expert with 2% random actions: a handful of pipes (4 on average)"),
+    "strong": SkillPreset(
+        "scripted", 0.0, "the steady scripted expert: stays well inside the gaps, easy to copy (259 pipes on average)"
+    ),
+    "precise": SkillPreset("precise", 0.0, "the precise scripted expert: 4 px margins, hard to copy (268 pipes on average)"),
 }
 
 #: sb3-behave's algorithms, by their RL Zoo name, as ``module:class`` (imported when asked for; all build on imitation).
@@ -89,16 +92,17 @@ def is_flappy(env: gym.Env) -> bool:
     return env.spec is not None and env.spec.id == FLAPPY_BIRD_ID
 
 
-def scripted_policy(env: gym.Env) -> Policy:
+def scripted_policy(env: gym.Env, style: str = "steady") -> Policy:
     """The scripted Flappy Bird expert, whatever the env's ``obs_type`` (it reads the env's features).
 
     :param env: a ``sb3_behave/FlappyBird-v0`` env (or a wrapper of one)
+    :param style: ``"steady"`` (the ``strong`` demonstrator) or ``"precise"`` (see ``EXPERT_STYLES``)
     """
     from sb3_behave.envs import FlappyBirdExpert
 
     if not is_flappy(env):
         raise ValueError(f"the scripted expert plays {FLAPPY_BIRD_ID} only, not {env.spec.id if env.spec else env}")
-    expert = FlappyBirdExpert()
+    expert = FlappyBirdExpert.from_style(style)
     return lambda obs: int(expert.act(env.unwrapped.features()))
 
 
@@ -133,18 +137,23 @@ def model_policy(path: PathLike, env: gym.Env, algo: str | None = None) -> Polic
 def make_policy(expert: str, env: gym.Env, algo: str | None = None, seed: int = 0) -> tuple[Policy, str]:
     """The policy named by ``expert``, and a description of it (saved as the player).
 
-    :param expert: ``"scripted"``, ``"random"``, a model ``.zip`` or an RL Zoo run folder
+    :param expert: ``"scripted"`` (the steady Flappy Bird expert), ``"precise"`` (the precise one),
+        ``"random"``, a model ``.zip`` or an RL Zoo run folder
     :param env: the env to play
     :param algo: the algorithm of a model or zoo folder
     :param seed: seed of random play
     """
     if expert == "scripted":
         return scripted_policy(env), "scripted-expert"
+    if expert == "precise":
+        return scripted_policy(env, "precise"), "precise-scripted-expert"
     if expert == "random":
         return random_policy(env, seed), "random"
     path = Path(expert)
     if not path.exists():
-        raise ValueError(f"--expert {expert!r}: expected 'scripted', 'random', a model .zip or an RL Zoo run folder")
+        raise ValueError(
+            f"--expert {expert!r}: expected 'scripted', 'precise', 'random', a model .zip or an RL Zoo run folder"
+        )
     return model_policy(path, env, algo), f"model:{path}"
 
 

@@ -15,7 +15,7 @@ def play_expert_episodes(
     max_steps: int = 2_000,
     screenshot: Path | None = None,
 ) -> list[int]:
-    """Play episodes of Flappy Bird with the scripted expert and return their scores.
+    """Play episodes of Flappy Bird with the steady scripted expert (the ``strong`` demonstrator) and return their scores.
 
     :param episodes: number of episodes
     :param seed: seed of the first episode (episode ``k`` uses ``seed + k``)
@@ -27,7 +27,7 @@ def play_expert_episodes(
     from sb3_behave.envs import FlappyBirdExpert
 
     env = gym.make("sb3_behave/FlappyBird-v0", render_mode="rgb_array" if screenshot else None, max_episode_steps=max_steps)
-    expert = FlappyBirdExpert()
+    expert = FlappyBirdExpert.from_style("steady")
     scores = []
     for k in range(episodes):
         obs, info = env.reset(seed=seed + k)

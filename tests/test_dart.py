@@ -42,7 +42,7 @@ def test_flappy_records_the_experts_action_on_a_perturbed_run(tmp_path, capsys):
     kwargs = {"max_episode_steps": 300, "progress_bar": False, "seed": 3}
     files = record_demonstrations(ENV_ID, tmp_path / "dart", 4, dart=0.2, **kwargs)
     clean = record_demonstrations(ENV_ID, tmp_path / "clean", 4, **kwargs)
-    expert = FlappyBirdExpert()
+    expert = FlappyBirdExpert.from_style("steady")  # the expert "scripted" names
     episodes = load_episodes(files, env=ENV_ID)
     for episode in episodes:
         traj = episode.trajectory

@@ -17,14 +17,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="let a program play (scripted expert, random, a trained agent) and record it",
         description=(
             "Let the scripted expert, random play or a trained agent (a model .zip or an RL Zoo run folder) play "
-            "and record the episodes. For Flappy Bird, --skill poor|medium|strong picks a demonstrator: "
+            "and record the episodes. For Flappy Bird, --skill poor|medium|strong|precise picks a demonstrator: "
             + "; ".join(f"{name}: {preset.description}" for name, preset in SKILL_PRESETS.items())
             + ". With --dart SIGMA (DART, Laskey et al. 2017) the env executes a perturbed version of the expert's "
             "action and the episode records the expert's own action, so the demonstrations cover recovery states."
         ),
     )
     add_env_arguments(parser)
-    parser.add_argument("--expert", default="scripted", help="scripted, random, a model .zip or a zoo run folder")
+    parser.add_argument(
+        "--expert",
+        default="scripted",
+        help="scripted (the steady Flappy Bird expert), precise, random, a model .zip or a zoo run folder",
+    )
     parser.add_argument(
         "--algo", default=None, help="algorithm of a model .zip (default ppo) or zoo folder (default: inferred)"
     )

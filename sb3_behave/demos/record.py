@@ -176,9 +176,10 @@ def record_demonstrations(
     :param env_id: the env to play
     :param folder: the demonstration folder (episodes are added to what is there)
     :param episodes: how many episodes
-    :param expert: ``"scripted"``, ``"random"``, a model ``.zip`` or a zoo run folder
+    :param expert: ``"scripted"`` (the steady Flappy Bird expert), ``"precise"``, ``"random"``, a model ``.zip``
+        or a zoo run folder
     :param epsilon: probability of a random action instead of the expert's, at each step
-    :param skill: a Flappy Bird preset, ``"poor"``, ``"medium"`` or ``"strong"`` (sets the expert and
+    :param skill: a Flappy Bird preset, ``"poor"``, ``"medium"``, ``"strong"`` or ``"precise"`` (sets the expert and
         epsilon and labels the episodes); for other envs, only a label
     :param algo: the algorithm of a model or zoo folder
     :param seed: episode ``k`` is reset with ``seed + k``

@@ -1,9 +1,9 @@
 """Flappy Bird: one batched core, compiled by numba, behind a gymnasium Env and a native SB3 VecEnv."""
 
 from sb3_behave.envs.flappy_bird.env import FlappyBirdEnv
-from sb3_behave.envs.flappy_bird.expert import FlappyBirdExpert
+from sb3_behave.envs.flappy_bird.expert import EXPERT_STYLES, FlappyBirdExpert
 
-__all__ = ["FlappyBirdEnv", "FlappyBirdExpert", "FlappyBirdVecEnv", "evaluate_flappy_policy"]
+__all__ = ["EXPERT_STYLES", "FlappyBirdEnv", "FlappyBirdExpert", "FlappyBirdVecEnv", "evaluate_flappy_policy"]
 
 
 def __getattr__(name: str) -> object:
