@@ -137,7 +137,7 @@ def test_dagger_labels_every_state_it_visits_with_the_scripted_expert(tmp_path):
     model.learn(400)
     rounds = sorted((tmp_path / "demos").glob("round-*"))
     assert model.round_num == len(rounds) >= 2
-    expert = FlappyBirdExpert()
+    expert = FlappyBirdExpert.from_style("steady")  # the expert "scripted" names
     for folder in rounds:  # imitation's own saved rounds: every label is the expert's action in that state
         for trajectory in load_demonstrations(sorted(folder.iterdir()), env=FLAPPY):
             np.testing.assert_array_equal(trajectory.acts, expert.act(trajectory.obs[:-1]))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import gymnasium as gym
+import numpy as np
 import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
@@ -16,6 +17,7 @@ from sb3_behave.demos.storage import Demonstrations
 from sb3_behave.stack import imitation_bc_warning_silenced
 from sb3_behave.training import gradient_steps
 from sb3_behave.zoo.adapters.base import ImitationAlgorithm
+from sb3_behave.zoo.adapters.standardize import StandardizedFlatten, standardizers
 
 SelfBC = TypeVar("SelfBC", bound="BC")
 SelfDAgger = TypeVar("SelfDAgger", bound="DAgger")
@@ -31,13 +33,26 @@ class BC(ImitationAlgorithm):
     ``learn(total_timesteps)`` takes ``total_timesteps`` gradient steps on batches of
     demonstrations; the env serves the zoo's evaluation only.
 
+    Three options make a clone fit demonstrations whose decisions hinge on small differences
+    (``zoo_configs/bc.yml`` uses them on Flappy Bird): ``standardize_observations``, a decaying
+    ``learning_rate`` (the zoo's ``lin_1e-3``) and ``balance_actions``. They configure imitation's
+    trainer; its loss and optimizer are unchanged.
+
     :param policy: the policy class or alias (``"MlpPolicy"``)
     :param env: the env the policy will act in (spaces, evaluation)
     :param demonstrations: one path or several (see :class:`~sb3_behave.zoo.adapters.base.ImitationAlgorithm`)
-    :param learning_rate: Adam's learning rate
+    :param learning_rate: Adam's learning rate, or a schedule of the progress remaining (1 to 0),
+        applied at every gradient step
     :param batch_size: demonstrations per gradient step
     :param ent_weight: weight of the entropy bonus in imitation's BC loss
     :param l2_weight: weight of the L2 penalty on the policy's weights
+    :param standardize_observations: standardize each observation feature with the mean and
+        standard deviation of the demonstrations. The statistics are buffers of the policy
+        (:class:`~sb3_behave.zoo.adapters.standardize.StandardizedFlatten`), saved with it and
+        applied by ``predict``. Box observations only
+    :param balance_actions: for Discrete actions, sample each demonstration with weight
+        ``1 / frequency(action) ** balance_actions``: 0 keeps the demonstrations' own mix, 1 shows
+        every action equally often (rare actions, such as Flappy Bird's flaps, count more)
     :param policy_kwargs: keyword arguments of the policy
     :param tensorboard_log: the TensorBoard folder
     :param verbose: 0 silent, 1 training tables
@@ -57,6 +72,8 @@ class BC(ImitationAlgorithm):
         batch_size: int = 32,
         ent_weight: float = 1e-3,
         l2_weight: float = 0.0,
+        standardize_observations: bool = False,
+        balance_actions: float = 0.0,
         policy_kwargs: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,
         verbose: int = 0,
@@ -67,6 +84,18 @@ class BC(ImitationAlgorithm):
         self.batch_size = batch_size
         self.ent_weight = ent_weight
         self.l2_weight = l2_weight
+        if not 0.0 <= balance_actions <= 1.0:
+            raise ValueError(f"{self.algo_name}: balance_actions must be in [0, 1], got {balance_actions}")
+        self.balance_actions = balance_actions
+        self.standardize_observations = standardize_observations
+        if standardize_observations:
+            extractor = (policy_kwargs or {}).get("features_extractor_class", StandardizedFlatten)
+            if extractor is not StandardizedFlatten:
+                raise ValueError(
+                    f"{self.algo_name}: standardize_observations sets the policy's features_extractor_class; "
+                    f"policy_kwargs names another ({getattr(extractor, '__name__', extractor)})"
+                )
+            policy_kwargs = {**(policy_kwargs or {}), "features_extractor_class": StandardizedFlatten}
         super().__init__(
             policy=policy,
             env=env,
@@ -80,10 +109,58 @@ class BC(ImitationAlgorithm):
             _init_setup_model=_init_setup_model,
         )
 
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        if self.balance_actions > 0 and not isinstance(self.action_space, gym.spaces.Discrete):
+            raise ValueError(
+                f"{self.algo_name}: balance_actions weighs Discrete actions, "
+                f"and this env's actions are {type(self.action_space).__name__}: set it to 0"
+            )
+
+    def _data_loader(self, demonstrations: Any, batch_size: int) -> Any:
+        """imitation's demonstrations as batches: fits the standardization first, and samples by ``balance_actions``.
+
+        :param demonstrations: what imitation's ``BC.set_demonstrations`` takes (trajectories,
+            transitions, or DAgger's data loader)
+        :param batch_size: transitions per batch
+        """
+        from imitation.algorithms.base import make_data_loader
+        from imitation.data import rollout, types
+        from torch.utils import data as th_data
+
+        transitions = getattr(demonstrations, "dataset", demonstrations)  # DAgger passes a DataLoader
+        if not isinstance(transitions, types.TransitionsMinimal):
+            transitions = rollout.flatten_trajectories(list(transitions))
+        for module in standardizers(self.policy):
+            if not module.is_fitted:
+                module.fit(transitions.obs)
+        if self.balance_actions == 0:
+            return make_data_loader(transitions, batch_size)
+        if len(transitions) < batch_size:
+            raise ValueError(f"{self.algo_name}: {len(transitions)} demonstrations are fewer than batch_size {batch_size}")
+        actions = np.asarray(transitions.acts).astype(np.int64).reshape(-1)
+        frequency = np.bincount(actions) / len(actions)
+        weights = frequency[actions] ** -self.balance_actions
+        generator = th.Generator().manual_seed(int(self._rng().integers(2**31)))
+        sampler = th_data.WeightedRandomSampler(weights, num_samples=len(actions), generator=generator)
+        return th_data.DataLoader(
+            transitions,
+            batch_size=batch_size,
+            sampler=sampler,
+            drop_last=True,
+            collate_fn=types.transitions_collate_fn,
+        )
+
     def _make_bc_trainer(self, demonstrations: Any, imitation_logger: Any) -> Any:
         from imitation.algorithms import bc
 
-        return bc.BC(
+        adapter = self
+
+        class Trainer(bc.BC):
+            def set_demonstrations(self, demonstrations: Any) -> None:
+                self._demo_data_loader = adapter._data_loader(demonstrations, self.minibatch_size)
+
+        return Trainer(
             observation_space=self.observation_space,
             action_space=self.action_space,
             rng=self._rng(),
@@ -122,6 +199,8 @@ class BC(ImitationAlgorithm):
             def on_batch_end() -> None:
                 if not steps.step():
                     raise _StopTraining
+                self._update_current_progress_remaining(self.num_timesteps, steps.total_timesteps)
+                self._update_learning_rate(trainer.optimizer)
 
             if steps.remaining > 0:
                 try:
@@ -154,15 +233,16 @@ class _StepCallbacks(VecEnvWrapper):
 
 
 def _expert(expert: str, env: VecEnv) -> Any:
-    """DAgger's expert for ``env``: ``"scripted"`` (the Flappy Bird expert), a model ``.zip`` or a zoo run folder."""
+    """DAgger's expert: ``"scripted"`` (the steady Flappy Bird expert), ``"precise"``, a model ``.zip`` or a zoo folder."""
     from sb3_behave.agents import expert_policy, model_policy
 
-    if expert == "scripted":
+    if expert in ("scripted", "precise"):
         from sb3_behave.envs import FlappyBirdExpert
 
-        return expert_policy(env.observation_space, env.action_space, FlappyBirdExpert().act)
+        style = "steady" if expert == "scripted" else "precise"
+        return expert_policy(env.observation_space, env.action_space, FlappyBirdExpert.from_style(style).act)
     if not Path(expert).exists():
-        raise ValueError(f"expert: {expert!r}: expected 'scripted', a model .zip or an RL Zoo run folder")
+        raise ValueError(f"expert: {expert!r}: expected 'scripted', 'precise', a model .zip or an RL Zoo run folder")
     spec = env.get_attr("spec", indices=[0])[0]
     single = gym.make(spec.id) if spec is not None else None  # the zoo run's files and statistics are found by env id
     act = model_policy(expert, single if single is not None else env)
@@ -181,12 +261,16 @@ class DAgger(BC):
 
     :param policy: the policy class or alias (``"MlpPolicy"``)
     :param env: the env
-    :param expert: ``"scripted"`` (the Flappy Bird expert), a model ``.zip`` or an RL Zoo run folder
+    :param expert: ``"scripted"`` (the steady Flappy Bird expert), ``"precise"`` (the precise one),
+        a model ``.zip`` or an RL Zoo run folder
     :param demonstrations: optional demonstrations added to the first round's data
-    :param learning_rate: Adam's learning rate
+    :param learning_rate: Adam's learning rate, or a schedule of the progress remaining (set at each round)
     :param batch_size: labels per gradient step
     :param ent_weight: weight of the entropy bonus in the BC loss
     :param l2_weight: weight of the L2 penalty
+    :param standardize_observations: as :class:`BC`; the statistics are fitted on the first
+        round's data (the expert's own play, with the demonstrations if given)
+    :param balance_actions: as :class:`BC`, over all labels so far
     :param beta_rampdown: rounds over which beta falls from 1 to 0
     :param rollout_round_min_episodes: episodes collected per round, at least
     :param rollout_round_min_timesteps: env steps collected per round, at least
@@ -213,6 +297,8 @@ class DAgger(BC):
         batch_size: int = 32,
         ent_weight: float = 1e-3,
         l2_weight: float = 0.0,
+        standardize_observations: bool = False,
+        balance_actions: float = 0.0,
         beta_rampdown: int = 15,
         rollout_round_min_episodes: int = 3,
         rollout_round_min_timesteps: int = 500,
@@ -240,6 +326,8 @@ class DAgger(BC):
             batch_size=batch_size,
             ent_weight=ent_weight,
             l2_weight=l2_weight,
+            standardize_observations=standardize_observations,
+            balance_actions=balance_actions,
             policy_kwargs=policy_kwargs,
             tensorboard_log=tensorboard_log,
             verbose=verbose,
@@ -266,12 +354,16 @@ class DAgger(BC):
             def create_trajectory_collector(self) -> dagger.InteractiveTrajectoryCollector:
                 collector = super().create_trajectory_collector()
                 self.logger.record("dagger/beta", collector.beta)
+                # The round's learning rate is the schedule's at the round's start: the last round
+                # overshoots total_timesteps, and a rate from past the end would be negative.
+                adapter._update_current_progress_remaining(adapter.num_timesteps, adapter._total_timesteps)
                 return collector
 
             def extend_and_update(self, bc_train_kwargs: dict | None = None) -> int:
                 # imitation's loop logs its own counts (from 0, episode steps only): these are the run's.
                 self.logger.record("dagger/round_num", first_round + self.round_num)
                 self.logger.record("dagger/total_timesteps", adapter.num_timesteps)
+                adapter._update_learning_rate(self.bc_trainer.optimizer)
                 return super().extend_and_update(bc_train_kwargs)
 
         return Trainer(

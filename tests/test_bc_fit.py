@@ -1,0 +1,171 @@
+"""The steady Flappy Bird expert, and BC that fits: standardized observations, a decaying learning rate, rare actions."""
+
+import itertools
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+
+from sb3_behave.agents import SKILL_PRESETS
+from sb3_behave.demos import load_demonstrations, record_demonstrations
+from sb3_behave.envs import FlappyBirdExpert, evaluate_flappy_policy
+from sb3_behave.zoo import BC, DAgger
+from sb3_behave.zoo.adapters.standardize import StandardizedFlatten, standardizers
+
+FLAPPY = "sb3_behave/FlappyBird-v0"
+
+
+class LateFlaps:
+    """The expert, but each flap is missed (so made a frame or more late) with probability ``p``: a clumsy copy."""
+
+    def __init__(self, expert: FlappyBirdExpert, p: float) -> None:
+        self.expert, self.p, self.rng = expert, p, np.random.default_rng(0)
+
+    def predict(self, obs, deterministic=True):
+        actions = self.expert.act(obs)
+        return np.where(self.rng.random(actions.shape) < self.p, 0, actions), None
+
+
+def test_the_precise_style_is_the_default_expert_and_an_unknown_style_is_named():
+    obs = gym.make(FLAPPY).observation_space
+    obs.seed(0)
+    batch = np.stack([obs.sample() for _ in range(2000)])
+    assert (FlappyBirdExpert.from_style("precise").act(batch) == FlappyBirdExpert().act(batch)).all()
+    with pytest.raises(ValueError, match="unknown expert style 'sloppy': expected one of steady, precise"):
+        FlappyBirdExpert.from_style("sloppy")
+
+
+def test_the_steady_expert_plays_whole_games_and_survives_late_flaps_that_kill_the_precise_one():
+    steady, precise = FlappyBirdExpert.from_style("steady"), FlappyBirdExpert.from_style("precise")
+    clean = evaluate_flappy_policy(steady, games=32, max_frames=10_000, seed=0)
+    assert clean["score"] >= 250
+    # A copy that misses 10% of the flaps: the steady expert's margins absorb a late frame.
+    late_steady = evaluate_flappy_policy(LateFlaps(steady, 0.1), games=32, max_frames=10_000, seed=0)["score"]
+    late_precise = evaluate_flappy_policy(LateFlaps(precise, 0.1), games=32, max_frames=10_000, seed=0)["score"]
+    assert late_steady > 3 * late_precise
+    assert late_steady > 50
+
+
+def test_strong_records_the_steady_expert_and_precise_the_precise_one(tmp_path):
+    assert SKILL_PRESETS["strong"].expert == "scripted" and SKILL_PRESETS["precise"].expert == "precise"
+    for skill, style in (("strong", "steady"), ("precise", "precise")):
+        record_demonstrations(FLAPPY, tmp_path / skill, episodes=1, skill=skill, max_episode_steps=600, progress_bar=False)
+        (trajectory,) = load_demonstrations(tmp_path / skill, env=FLAPPY)
+        expert = FlappyBirdExpert.from_style(style)
+        assert (expert.act(trajectory.obs[:-1]) == trajectory.acts).all()
+    steady_flaps = load_demonstrations(tmp_path / "strong", env=FLAPPY)[0].acts
+    precise_flaps = load_demonstrations(tmp_path / "precise", env=FLAPPY)[0].acts
+    assert not np.array_equal(steady_flaps, precise_flaps)
+
+
+@pytest.fixture(scope="module")
+def flappy_demos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demos") / "flappy"
+    record_demonstrations(FLAPPY, folder, episodes=2, skill="strong", max_episode_steps=500, progress_bar=False)
+    return folder
+
+
+def test_standardization_is_fitted_on_the_demonstrations_saved_with_the_policy_and_applied_by_predict(flappy_demos, tmp_path):
+    model = BC("MlpPolicy", FLAPPY, demonstrations=str(flappy_demos), batch_size=64, standardize_observations=True, seed=0)
+    (extractor,) = standardizers(model.policy)
+    assert not extractor.is_fitted
+    model.learn(50)
+    obs = np.concatenate([t.obs[:-1] for t in load_demonstrations(flappy_demos, env=FLAPPY)])
+    assert extractor.is_fitted
+    np.testing.assert_allclose(extractor.mean.numpy(), obs.mean(axis=0), rtol=1e-4, atol=1e-6)
+    constant = obs.std(axis=0) < 1e-6  # a feature that never changes is centred only
+    np.testing.assert_allclose(extractor.std.numpy()[~constant], obs.std(axis=0)[~constant], rtol=1e-4)
+    assert (extractor.std.numpy()[constant] == 1.0).all()
+    # The features the networks see are standardized.
+    features = extractor(th.as_tensor(obs)).detach().numpy()
+    np.testing.assert_allclose(features[:, ~constant].mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(features[:, ~constant].std(axis=0), 1.0, atol=1e-3)
+
+    model.save(tmp_path / "bc.zip")
+    loaded = BC.load(tmp_path / "bc.zip")
+    (loaded_extractor,) = standardizers(loaded.policy)
+    assert loaded_extractor.is_fitted
+    np.testing.assert_array_equal(loaded_extractor.mean.numpy(), extractor.mean.numpy())
+    probe = obs[::7]
+    np.testing.assert_array_equal(loaded.predict(probe, deterministic=True)[0], model.predict(probe, deterministic=True)[0])
+    # Training again keeps the statistics fitted first (the policy's inputs must not shift under it).
+    before = extractor.mean.clone()
+    model.learn(10, reset_num_timesteps=False)
+    assert th.equal(extractor.mean, before)
+
+
+def test_dagger_fits_the_standardization_on_its_first_round(tmp_path):
+    env = gym.make(FLAPPY, max_episode_steps=300)
+    model = DAgger(
+        "MlpPolicy", env, expert="scripted", batch_size=64, standardize_observations=True,
+        rollout_round_min_episodes=1, rollout_round_min_timesteps=300, bc_epochs_per_round=1, seed=0,
+    )  # fmt: skip
+    model.learn(300)
+    (extractor,) = standardizers(model.policy)
+    assert extractor.is_fitted
+    assert (extractor.std.numpy() != 1.0).any()
+
+
+def test_a_decaying_learning_rate_is_applied_at_every_gradient_step(flappy_demos, monkeypatch):
+    seen = []
+    original = BC._update_learning_rate
+
+    def spy(self, optimizers):
+        original(self, optimizers)
+        seen.append(optimizers.param_groups[0]["lr"])
+
+    monkeypatch.setattr(BC, "_update_learning_rate", spy)
+    model = BC("MlpPolicy", FLAPPY, demonstrations=str(flappy_demos), batch_size=64, learning_rate=lambda p: 1e-3 * p)
+    model.learn(100)
+    assert len(seen) == 100
+    assert seen[0] == pytest.approx(1e-3 * 0.99) and seen[-1] == pytest.approx(0.0, abs=1e-12)
+    assert all(a > b for a, b in itertools.pairwise(seen))
+
+
+def test_dagger_sets_each_rounds_learning_rate_from_the_schedule_and_never_below_zero(monkeypatch):
+    seen = []
+    original = DAgger._update_learning_rate
+
+    def spy(self, optimizers):
+        original(self, optimizers)
+        seen.append(optimizers.param_groups[0]["lr"])
+
+    monkeypatch.setattr(DAgger, "_update_learning_rate", spy)
+    model = DAgger(
+        "MlpPolicy", gym.make(FLAPPY, max_episode_steps=200), expert="scripted", batch_size=64,
+        learning_rate=lambda p: 1e-3 * p, rollout_round_min_episodes=1, rollout_round_min_timesteps=200,
+        bc_epochs_per_round=1, seed=0,
+    )  # fmt: skip
+    model.learn(500)  # rounds of one 200-step game: the last one ends past 500
+    assert model.num_timesteps > 500 and len(seen) >= 3
+    assert seen[0] == pytest.approx(1e-3)  # the first round starts at the schedule's start
+    assert all(a > b for a, b in itertools.pairwise(seen)) and seen[-1] > 0
+
+
+def test_balance_actions_shows_rare_actions_as_often_as_common_ones(flappy_demos):
+    demos = load_demonstrations(flappy_demos, env=FLAPPY)
+    acts = np.concatenate([t.acts for t in demos])
+    assert acts.mean() < 0.2  # flaps are rare in the demonstrations
+
+    def flap_share(balance: float) -> float:
+        model = BC("MlpPolicy", FLAPPY, demonstrations=str(flappy_demos), batch_size=64, balance_actions=balance, seed=0)
+        loader = model._data_loader(demos, 64)
+        return float(np.mean([batch["acts"].float().mean() for _, batch in zip(range(60), loader)]))
+
+    assert flap_share(0.0) == pytest.approx(acts.mean(), abs=0.03)
+    assert flap_share(1.0) == pytest.approx(0.5, abs=0.05)
+    assert acts.mean() + 0.05 < flap_share(0.5) < 0.45
+
+
+def test_bad_fitting_options_are_refused_with_their_names(flappy_demos):
+    with pytest.raises(ValueError, match=r"balance_actions must be in \[0, 1\], got 2"):
+        BC("MlpPolicy", FLAPPY, demonstrations=str(flappy_demos), balance_actions=2)
+    with pytest.raises(ValueError, match=r"balance_actions weighs Discrete actions.*Box"):
+        BC("MlpPolicy", "Pendulum-v1", balance_actions=0.5)
+    from stable_baselines3.common.torch_layers import FlattenExtractor
+
+    with pytest.raises(ValueError, match=r"names another \(FlattenExtractor\)"):
+        BC("MlpPolicy", FLAPPY, standardize_observations=True, policy_kwargs={"features_extractor_class": FlattenExtractor})
+    with pytest.raises(ValueError, match="needs a Box observation space, got Discrete"):
+        StandardizedFlatten(gym.spaces.Discrete(3))
