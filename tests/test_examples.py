@@ -60,6 +60,23 @@ def test_flappy_bird_expert_example(tmp_path):
     assert (frame == render.PIPE_BODY).all(axis=2).sum() > 5_000  # a pipe: frame 150 is saved
 
 
+def test_flappy_bird_expert_example_plays_the_precise_style(tmp_path):
+    out = run_example("flappy_bird_expert.py", "--style", "precise", "--episodes", "1", "--max-steps", "400", cwd=tmp_path)
+    assert "episode 0: 8 pipes, time limit" in out
+
+
+def test_imitate_flappy_bird_example(tmp_path):
+    args = ["--episodes", "1", "--max-episode-steps", "2000", "--steps", "2000", "--out", "run"]
+    out = run_example("imitate_flappy_bird.py", *args, cwd=tmp_path)
+    assert "standardization kept in the policy: mean [" in out and "std [1. 1. 1.]" not in out
+    flap_rate = number(r"flap_rate=(NUM)", out)
+    assert 0.02 < flap_rate < 0.2
+    # Far fewer mistakes than never flapping (one per flap) after 2,000 gradient steps on one 2,000-frame game.
+    assert number(r"errors_per_frame=(NUM)", out) < 0.5 * flap_rate
+    assert number(r"clone_pipes=(NUM)", out) > 0 and number(r"expert_pipes=(NUM)", out) > 200
+    assert (tmp_path / "run" / "bc.zip").is_file()
+
+
 def test_ppo_flappy_vec_env_example(tmp_path):
     out = run_example("ppo_flappy_vec_env.py", "--timesteps", "2048", "--n-envs", "4", cwd=tmp_path)
     # 2,048 steps teach PPO nothing yet (learning is the benchmarks' business): the figures must be Flappy Bird returns

@@ -387,7 +387,7 @@ def test_compare_closes_what_it_opened_when_something_fails(tmp_path, monkeypatc
     with pytest.raises(ValueError, match="clip_height must be at least 16 pixels, got 8"):
         compare("CartPole-v1", tmp_path / "a", clip_height=8)
     assert opened == []  # refused before an env is made or the agent plays
-    with pytest.raises(ValueError, match=r"expected .scripted., .random., a model \.zip"):
+    with pytest.raises(ValueError, match=r"expected .scripted., .precise., .random., a model \.zip"):
         compare("CartPole-v1", tmp_path / "a", agent="nowhere.zap")
     assert opened[1:] == ["closed"]
     opened.clear()
