@@ -107,15 +107,21 @@ def test_dagger_fits_the_standardization_on_its_first_round(tmp_path):
     assert (extractor.std.numpy() != 1.0).any()
 
 
-def test_a_decaying_learning_rate_is_applied_at_every_gradient_step(flappy_demos, monkeypatch):
+def _learning_rates_set(cls, monkeypatch) -> list:
+    """The learning rates ``cls`` gives its optimizer, in order (a spy on SB3's ``_update_learning_rate``)."""
     seen = []
-    original = BC._update_learning_rate
+    original = cls._update_learning_rate
 
     def spy(self, optimizers):
         original(self, optimizers)
         seen.append(optimizers.param_groups[0]["lr"])
 
-    monkeypatch.setattr(BC, "_update_learning_rate", spy)
+    monkeypatch.setattr(cls, "_update_learning_rate", spy)
+    return seen
+
+
+def test_a_decaying_learning_rate_is_applied_at_every_gradient_step(flappy_demos, monkeypatch):
+    seen = _learning_rates_set(BC, monkeypatch)
     model = BC("MlpPolicy", FLAPPY, demonstrations=str(flappy_demos), batch_size=64, learning_rate=lambda p: 1e-3 * p)
     model.learn(100)
     assert len(seen) == 100
@@ -124,14 +130,7 @@ def test_a_decaying_learning_rate_is_applied_at_every_gradient_step(flappy_demos
 
 
 def test_dagger_sets_each_rounds_learning_rate_from_the_schedule_and_never_below_zero(monkeypatch):
-    seen = []
-    original = DAgger._update_learning_rate
-
-    def spy(self, optimizers):
-        original(self, optimizers)
-        seen.append(optimizers.param_groups[0]["lr"])
-
-    monkeypatch.setattr(DAgger, "_update_learning_rate", spy)
+    seen = _learning_rates_set(DAgger, monkeypatch)
     model = DAgger(
         "MlpPolicy", gym.make(FLAPPY, max_episode_steps=200), expert="scripted", batch_size=64,
         learning_rate=lambda p: 1e-3 * p, rollout_round_min_episodes=1, rollout_round_min_timesteps=200,
