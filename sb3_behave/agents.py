@@ -54,6 +54,9 @@ SKILL_PRESETS = {
     "precise": SkillPreset("precise", 0.0, "the precise scripted expert: 4 px margins, hard to copy (268 pipes on average)"),
 }
 
+#: The ``--expert`` (and DAgger ``expert:``) names of the scripted Flappy Bird expert, and the style each plays.
+SCRIPTED_EXPERTS = {"scripted": "steady", "precise": "precise"}
+
 #: sb3-behave's algorithms, by their RL Zoo name, as ``module:class`` (imported when asked for; all build on imitation).
 ALGORITHMS = {
     "bc": "sb3_behave.zoo.adapters:BC",
@@ -143,10 +146,9 @@ def make_policy(expert: str, env: gym.Env, algo: str | None = None, seed: int = 
     :param algo: the algorithm of a model or zoo folder
     :param seed: seed of random play
     """
-    if expert == "scripted":
-        return scripted_policy(env), "scripted-expert"
-    if expert == "precise":
-        return scripted_policy(env, "precise"), "precise-scripted-expert"
+    if expert in SCRIPTED_EXPERTS:
+        style = SCRIPTED_EXPERTS[expert]
+        return scripted_policy(env, style), "scripted-expert" if style == "steady" else f"{style}-scripted-expert"
     if expert == "random":
         return random_policy(env, seed), "random"
     path = Path(expert)

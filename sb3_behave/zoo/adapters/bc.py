@@ -234,13 +234,13 @@ class _StepCallbacks(VecEnvWrapper):
 
 def _expert(expert: str, env: VecEnv) -> Any:
     """DAgger's expert: ``"scripted"`` (the steady Flappy Bird expert), ``"precise"``, a model ``.zip`` or a zoo folder."""
-    from sb3_behave.agents import expert_policy, model_policy
+    from sb3_behave.agents import SCRIPTED_EXPERTS, expert_policy, model_policy
 
-    if expert in ("scripted", "precise"):
+    if expert in SCRIPTED_EXPERTS:
         from sb3_behave.envs import FlappyBirdExpert
 
-        style = "steady" if expert == "scripted" else "precise"
-        return expert_policy(env.observation_space, env.action_space, FlappyBirdExpert.from_style(style).act)
+        act = FlappyBirdExpert.from_style(SCRIPTED_EXPERTS[expert]).act
+        return expert_policy(env.observation_space, env.action_space, act)
     if not Path(expert).exists():
         raise ValueError(f"expert: {expert!r}: expected 'scripted', 'precise', a model .zip or an RL Zoo run folder")
     spec = env.get_attr("spec", indices=[0])[0]
