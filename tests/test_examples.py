@@ -125,6 +125,7 @@ def test_gail_in_the_zoo_example(tmp_path):
     assert number(r"mean/gen/rollout/ep_rew_mean = (NUM)", out) >= NEVER_FLAP_RETURN - 1e-3  # the env's own rewards
     assert number(r"GAIL agent: (NUM) pipes", out) >= 0
     assert list((tmp_path / "logs" / "gail").rglob("*.mp4"))
+    assert list((tmp_path / "logs" / "gail").rglob("flappy.monitor.csv"))  # trained on FlappyBirdVecEnv
 
 
 @pytest.mark.skipif(importlib.util.find_spec("minari") is None, reason="the minari extra is not installed")

@@ -399,6 +399,44 @@ def test_the_unmodified_zoo_trains_ppo_on_flappy_bird(tmp_path):
     assert (tmp_path / "ppo" / "sb3_behave-FlappyBird-v0_1" / "sb3_behave-FlappyBird-v0.zip").is_file()
 
 
+def _train_ppo_on_flappy(tmp_path, *extra, entry=None):
+    tmp_path.mkdir(exist_ok=True)
+    conf = tmp_path / "ppo.yml"
+    entry = entry or {"n_envs": 4, "n_timesteps": 2048, "policy": "MlpPolicy", "n_steps": 256, "batch_size": 256}
+    conf.write_text(yaml.safe_dump({FLAPPY: entry}))
+    argv = ["train", "--algo", "ppo", "--env", FLAPPY, "-conf", str(conf), "--seed", "4", "--eval-freq", "-1", *extra]
+    return main([*argv, "-f", str(tmp_path / "logs")])
+
+
+def test_vec_env_flappy_trains_exactly_as_the_zoos_own_vec_env(tmp_path, monkeypatch):
+    # FlappyBirdVecEnv plays game i like env i of make_vec_env: same seed, same training, to the bit.
+    monkeypatch.chdir(tmp_path)
+    assert _train_ppo_on_flappy(tmp_path / "dummy", "--vec-env", "dummy") == 0
+    assert _train_ppo_on_flappy(tmp_path / "native", "--vec-env", "flappy") == 0
+    run = "ppo/sb3_behave-FlappyBird-v0_1"
+    native = tmp_path / "native" / "logs" / run
+    assert list(native.glob("*.monitor.csv")) == [native / "flappy.monitor.csv"]  # one VecMonitor file, not one per env
+    episodes = np.loadtxt(native / "flappy.monitor.csv", delimiter=",", skiprows=2, ndmin=2)
+    assert len(episodes) >= 4 and (episodes[:, 1] > 30).all()  # (reward, length, time) of finished games
+    weights = [
+        algorithm_class("ppo").load(tmp_path / kind / "logs" / run / "sb3_behave-FlappyBird-v0.zip").policy.state_dict()
+        for kind in ("dummy", "native")
+    ]
+    assert all(th.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_vec_env_flappy_refuses_other_envs_and_env_wrappers(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--algo", "ppo", "--env", "CartPole-v1", "--vec-env", "flappy"]) == 2
+    err = capsys.readouterr().err
+    assert "--vec-env flappy: FlappyBirdVecEnv plays sb3_behave/FlappyBird-v0 only, not --env CartPole-v1" in err
+    wrapper = "sb3_behave.envs.wrappers.AbsorbingHorizon"
+    entry = {"n_envs": 2, "n_timesteps": 256, "policy": "MlpPolicy", "n_steps": 64, "env_wrapper": wrapper}
+    assert _train_ppo_on_flappy(tmp_path, "--vec-env", "flappy", entry=entry) == 2
+    assert "--vec-env flappy: the config's env_wrapper wraps one gymnasium env" in capsys.readouterr().err
+    assert not (tmp_path / "logs" / "ppo").exists() or not list((tmp_path / "logs" / "ppo").rglob("*.zip"))
+
+
 MUJOCO_MISSING = "the mujoco extra is not installed (pip install 'sb3-behave[mujoco]')"
 
 

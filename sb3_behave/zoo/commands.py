@@ -2,7 +2,8 @@
 
 Every zoo flag works as in ``python -m rl_zoo3.train`` (``--eval-freq``, ``--save-freq``, ``-tb``,
 ``-i``, ``--seed``, ``--vec-env``, ``-params``, ``-optimize``, ...): the arguments are handed to
-the zoo unchanged, after :func:`~sb3_behave.zoo.registry.register_algorithms`.
+the zoo unchanged, after :func:`~sb3_behave.zoo.registry.register_algorithms`. ``train`` adds
+``--vec-env flappy`` (:mod:`sb3_behave.zoo.vec_envs`) and the options of a shared Optuna study.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import numpy as np
 
+from sb3_behave.registration import FLAPPY_BIRD_ID
 from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, require_imitation
+from sb3_behave.zoo.vec_envs import take_vec_env, training_on_native_vec_env
 
 #: Where the package keeps its pretrained agents, in the zoo's layout (``<algo>/<env>_<n>/``).
 PRETRAINED_FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
@@ -366,11 +369,20 @@ def train(argv: Sequence[str]) -> int:
         print('"Searching and benchmarking on many machines"):')
         for name, (takes_value, text) in SHARED_STUDY_OPTIONS.items():
             print(f"  {name + (' N' if takes_value else ''):<24}{text}")
+        print("sb3-behave's value of --vec-env:")
+        print(f"  {'--vec-env flappy':<24}train and evaluate on FlappyBirdVecEnv (sb3_behave/FlappyBird-v0 only): all games")
+        print(f"  {'':<24}in one compiled step, same seeds and env_kwargs as --vec-env dummy (README.md, FlappyBirdVecEnv)")
         print(flush=True)
         shared: ContextManager[Any] = nullcontext()  # nothing checked: the zoo prints its help and exits
         argv = [arg for arg in argv if arg.partition("=")[0] not in SHARED_STUDY_OPTIONS]
     else:
         argv, shared = _shared_study(argv)
+    argv, native_vec_env = take_vec_env(argv)
+    if native_vec_env is not None:
+        env_id = _option(argv, "--env") or "CartPole-v1"
+        if env_id != FLAPPY_BIRD_ID:
+            raise ValueError(f"--vec-env {native_vec_env}: FlappyBirdVecEnv plays {FLAPPY_BIRD_ID} only, not --env {env_id}")
+        shared = _both(shared, training_on_native_vec_env(native_vec_env))
 
     conf = resolve_config(_option(argv, "-conf", "--conf-file"))
     if conf is not None:
@@ -392,6 +404,12 @@ def train(argv: Sequence[str]) -> int:
     return _run(
         "sb3-behave train", zoo_train, argv, _option(argv, "-i", "--trained-agent") or "the trained agent (-i)", shared
     )
+
+
+@contextmanager
+def _both(outer: ContextManager[Any], inner: ContextManager[Any]) -> Iterator[None]:
+    with outer, inner:
+        yield
 
 
 def enjoy(argv: Sequence[str]) -> int:
