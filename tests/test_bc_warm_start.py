@@ -168,6 +168,31 @@ def test_critic_warmup_holds_the_actor(flappy_demos):
     assert any(not th.equal(a, b) for a, b in zip(values_before, callback._value_parameters()))
 
 
+def test_actor_ramp_scales_the_actors_step(flappy_demos):
+    # Two identical runs, one with the ramp: its actor moves by share * the other's step, its critic by the full step.
+    def one_update(ramp):
+        model = PPO("MlpPolicy", FlappyBirdVecEnv(4, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
+        callback = BCWarmStartCallback(
+            flappy_demos, bc_epochs=1, bc_term_weight=0.0, entropy_floor=None, actor_ramp_steps=ramp
+        )
+        model.learn(0, callback=callback)
+        before = callback._actor_state()
+        model.learn(128, callback=callback, reset_num_timesteps=False)
+        return before, callback._actor_state(), [p.detach().clone() for p in callback._value_parameters()]
+
+    before, full, critic_full = one_update(0)
+    before_ramped, ramped, critic_ramped = one_update(512)
+    share = 128 / 512
+    assert all(th.equal(before[name], before_ramped[name]) for name in before)
+    for name in before:
+        moved = full[name] - before[name]
+        assert moved.abs().max() > 0, name
+        assert th.allclose(ramped[name] - before[name], share * moved, atol=1e-6), name
+    assert all(th.equal(a, b) for a, b in zip(critic_full, critic_ramped))
+    with pytest.raises(ValueError, match="actor_ramp_steps must be >= 0"):
+        BCWarmStartCallback(flappy_demos, actor_ramp_steps=-1)
+
+
 def test_rewards_are_required_only_where_they_are_used(flappy_demos):
     # Trajectories without rewards: the value fit on returns needs them (no silent zeros), the critic warm-up does not.
     from imitation.data.types import Trajectory

@@ -53,6 +53,11 @@ class BCWarmStartCallback(BaseCallback):
       alive after BC, by cooling the action logits until the mean entropy on the demonstrated
       states is at least the floor, or by raising ``log_std`` to the floor.
 
+    And one off by default: ``actor_ramp_steps``, an actor learning-rate warm-up (as in PIRLNav,
+    Ramrakhya et al., CVPR 2023): after the critic-only warm-up, each RL update moves the actor by
+    only a fraction of its step, a fraction that grows linearly from 0 to 1 over that many env
+    steps, so the first updates, driven by noisy advantages, cannot undo the clone.
+
     Works for SB3 PPO and A2C and sb3-contrib TRPO and MaskablePPO (any ``ActorCriticPolicy``), for
     Discrete and Box actions. With a ``VecNormalize`` training env, its observation (and return)
     statistics start from the demonstrations, and demonstrations are normalized like env data.
@@ -74,6 +79,8 @@ class BCWarmStartCallback(BaseCallback):
     :param fit_value: ``"returns"``, ``"critic"`` or ``None`` (no value fitting)
     :param value_epochs: epochs of value regression for ``fit_value="returns"``
     :param critic_warmup_steps: env steps of critic-only training for ``fit_value="critic"``
+    :param actor_ramp_steps: env steps (after the critic-only warm-up, if any) over which the
+        actor's share of each RL update grows linearly from 0 to 1; 0 disables
     :param bc_term_weight: weight of the BC term at the first RL update (``lambda0``); 0 disables it
     :param bc_term_decay: decay of the BC term's weight per RL update (``lambda1``)
     :param bc_term_batches: BC batches per RL update
@@ -96,6 +103,7 @@ class BCWarmStartCallback(BaseCallback):
         fit_value: str | None = "returns",
         value_epochs: int = 10,
         critic_warmup_steps: int = 10_000,
+        actor_ramp_steps: int = 0,
         bc_term_weight: float = 1.0,
         bc_term_decay: float = 0.95,
         bc_term_batches: int = 20,
@@ -109,6 +117,8 @@ class BCWarmStartCallback(BaseCallback):
         super().__init__(verbose)
         if fit_value not in (*FIT_VALUE_MODES, None):
             raise ValueError(f"fit_value={fit_value!r}: expected one of {', '.join(map(repr, FIT_VALUE_MODES))} or None")
+        if actor_ramp_steps < 0:
+            raise ValueError(f"actor_ramp_steps must be >= 0 env steps, got {actor_ramp_steps}")
         if bc_term_weight < 0 or not 0 <= bc_term_decay <= 1:
             raise ValueError(f"bc_term_weight must be >= 0 and bc_term_decay in [0, 1], got {bc_term_weight}, {bc_term_decay}")
         self.demonstrations = demonstrations
@@ -119,6 +129,7 @@ class BCWarmStartCallback(BaseCallback):
         self.fit_value = fit_value
         self.value_epochs = value_epochs
         self.critic_warmup_steps = critic_warmup_steps
+        self.actor_ramp_steps = actor_ramp_steps
         self.bc_term_weight = bc_term_weight
         self.bc_term_decay = bc_term_decay
         self.bc_term_batches = bc_term_batches
@@ -134,6 +145,7 @@ class BCWarmStartCallback(BaseCallback):
         self._transitions: tuple[np.ndarray, np.ndarray] | None = None  # flat (obs, acts) of the demonstrations
         self._trainer: bc.BC | None = None
         self._actor_snapshot: dict[str, th.Tensor] | None = None
+        self._actor_share = 1.0  # the share of the coming RL update that the actor keeps
         self._rng = np.random.default_rng(seed)
 
     # ------------------------------------------------------------------ set-up
@@ -332,21 +344,34 @@ class BCWarmStartCallback(BaseCallback):
             print(f"BC warm start on {sum(len(t) for t in self._trajectories)} transitions: {summary}")
 
     def _on_rollout_end(self) -> None:
-        # Called after collecting a rollout, before the RL update: remember the actor if the
-        # critic-only warm-up is still on, so that the update can be undone for the actor.
-        self._actor_snapshot = self._actor_state() if self._in_critic_warmup() else None
+        # Called after collecting a rollout, before the RL update: remember the actor if the update
+        # is to move it by less than its full step (critic-only warm-up, actor ramp).
+        self._actor_share = self._actor_share_now() if self.warm_started else 1.0
+        self._actor_snapshot = self._actor_state() if self._actor_share < 1.0 else None
 
     def _in_critic_warmup(self) -> bool:
         return self.fit_value == "critic" and self.num_timesteps <= self.critic_warmup_steps
 
+    def _actor_share_now(self) -> float:
+        """The share of an RL update the actor keeps now: 0 in the critic-only warm-up, then the ramp."""
+        if self._in_critic_warmup():
+            return 0.0
+        if self.actor_ramp_steps <= 0:
+            return 1.0
+        start = self.critic_warmup_steps if self.fit_value == "critic" else 0
+        return float(np.clip((self.num_timesteps - start) / self.actor_ramp_steps, 0.0, 1.0))
+
     def _restore_actor(self) -> bool:
-        """Undo the last RL update for the actor if the critic-only warm-up held it."""
+        """Scale the last RL update of the actor down to its share (undo it in the critic-only warm-up)."""
         if self._actor_snapshot is None:
             return False
+        share = self._actor_share
         with th.no_grad():
             for name, param in self.model.policy.named_parameters():
                 if name in self._actor_snapshot:
-                    param.copy_(self._actor_snapshot[name])
+                    before = self._actor_snapshot[name]
+                    param.copy_(before + share * (param - before))
+        self.logger.record("warm_start/actor_share", share)
         self._actor_snapshot = None
         return True
 
