@@ -1,6 +1,7 @@
 """PPO from scratch against PPO with BC warm start (and against the plain actor-only recipe).
 
     python benchmarks/bc_warm_start.py --env flappy --seeds 0 1 2
+    python benchmarks/bc_warm_start.py --env mountaincar --demos 5 --seeds 0 1 2
     python benchmarks/bc_warm_start.py --env pendulum --seeds 0 1 2
 
 Same PPO hyperparameters in every run; only the callback differs:
@@ -12,7 +13,8 @@ Same PPO hyperparameters in every run; only the callback differs:
   exploration floor).
 
 It measures the env steps to reach the target (Flappy Bird: a mean evaluation score of 50
-pipes; Pendulum-v1: a mean evaluation return of -200), and, for warm and plain, the lowest
+pipes; MountainCarContinuous-v0, whose reward is sparse: every evaluation episode reaches the
+flag; Pendulum-v1: a mean evaluation return of -200), and, for warm and plain, the lowest
 evaluation return over the first 20% of fine-tuning as a fraction of the return right after
 the warm start. Each run's evaluations go to ``--out/<env>/<config>_seed<k>.json``; the tables
 are printed and written to ``--out/<env>/table.md``.
@@ -22,11 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch as th
+from common import machine
 
 from sb3_behave.callbacks import BCWarmStartCallback
 from sb3_behave.demos import load_demonstrations, record_demonstrations
@@ -35,10 +40,13 @@ FLAPPY = "sb3_behave/FlappyBird-v0"
 
 
 # ------------------------------------------------------------------ Flappy Bird
-def flappy_setup(out: Path, n_demos: int) -> dict:
+def flappy_setup(out: Path, n_demos: int, max_episode_steps: int | None = None) -> dict:
+    """``n_demos`` games of the strong preset (the steady expert), with the env's time limit or ``max_episode_steps``."""
     demos = out / "demos"
     if not list(demos.glob("episode-*.npz")):
-        record_demonstrations(FLAPPY, demos, n_demos, skill="strong", seed=10_000, progress_bar=False)
+        record_demonstrations(
+            FLAPPY, demos, n_demos, skill="strong", seed=10_000, max_episode_steps=max_episode_steps, progress_bar=False
+        )
     return {
         "demos": load_demonstrations(demos, env=FLAPPY),
         "target": 50.0,
@@ -47,22 +55,72 @@ def flappy_setup(out: Path, n_demos: int) -> dict:
     }
 
 
-def flappy_model(seed: int):
+def flappy_model(seed: int, n_envs: int = 16, n_steps: int = 256, max_episode_steps: int | None = None):
+    """PPO on ``n_envs`` Flappy Bird games, ``n_steps`` per env per rollout, batch of 512 (or the rollout, if smaller)."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecMonitor
 
     from sb3_behave.envs import FlappyBirdVecEnv
 
-    env = VecMonitor(FlappyBirdVecEnv(16, seed=seed))
-    return PPO("MlpPolicy", env, n_steps=256, batch_size=512, n_epochs=4, seed=seed, device="cpu", verbose=0)
+    limit = {"max_episode_steps": max_episode_steps} if max_episode_steps is not None else {}
+    env = VecMonitor(FlappyBirdVecEnv(n_envs, seed=seed, **limit))
+    batch_size = min(512, n_envs * n_steps)
+    return PPO(
+        "MlpPolicy", env, n_steps=n_steps, batch_size=batch_size, n_epochs=4, seed=seed, device="cpu", verbose=0
+    )
 
 
-def flappy_evaluate(model) -> dict:
-    """Deterministic play of 10 seeded games of at most 5,000 frames: mean score and return."""
+def flappy_evaluate(model, games: int = 10) -> dict:
+    """Deterministic play of ``games`` seeded games of at most 5,000 frames: mean score and return."""
     from sb3_behave.envs import evaluate_flappy_policy
 
-    result = evaluate_flappy_policy(model, games=10, max_frames=5_000, seed=12_345)
+    result = evaluate_flappy_policy(model, games=games, max_frames=5_000, seed=12_345)
     return {"score": result["score"], "return": result["return"]}
+
+
+# ------------------------------------------------------------------ MountainCarContinuous-v0
+MOUNTAIN_CAR = "MountainCarContinuous-v0"
+
+
+def energy_pumping(obs: np.ndarray) -> np.ndarray:
+    """A scripted MountainCarContinuous expert: full throttle in the direction the car is moving (it rocks to the flag)."""
+    return np.array([1.0 if obs[1] >= 0 else -1.0], dtype=np.float32)
+
+
+def mountain_car_setup(out: Path, n_demos: int) -> dict:
+    import gymnasium as gym
+
+    from sb3_behave.demos import play_episodes
+
+    trajectories = play_episodes(gym.make(MOUNTAIN_CAR), energy_pumping, n_demos, seed=10_000)
+    return {
+        "demos": trajectories,
+        "target": 1.0,
+        "target_name": "every one of 10 evaluation episodes reaches the flag",
+        "bc_kwargs": {"bc_epochs": 50},
+        "expert_return": float(np.mean([t.rews.sum() for t in trajectories])),
+    }
+
+
+def mountain_car_model(seed: int):
+    """SB3's default PPO (what ``PPO("MlpPolicy", env)`` gives) on 4 envs."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    return PPO("MlpPolicy", make_vec_env(MOUNTAIN_CAR, n_envs=4, seed=seed), seed=seed, device="cpu", verbose=0)
+
+
+def mountain_car_evaluate(model, seed: int = 12_345, episodes: int = 10) -> dict:
+    """Deterministic play of 10 seeded episodes: mean return, and the fraction that reach the flag."""
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    env = make_vec_env(MOUNTAIN_CAR, n_envs=1, seed=seed)
+    returns, lengths = evaluate_policy(
+        model, env, n_eval_episodes=episodes, deterministic=True, return_episode_rewards=True
+    )
+    limit = env.envs[0].spec.max_episode_steps
+    return {"success": float(np.mean(np.asarray(lengths) < limit)), "return": float(np.mean(returns))}
 
 
 # ------------------------------------------------------------------ Pendulum-v1
@@ -118,15 +176,40 @@ def pendulum_evaluate(model, seed: int = 12_345, episodes: int = 10) -> dict:
 
 ENVS = {
     "flappy": (flappy_setup, flappy_model, flappy_evaluate, "score"),
+    "mountaincar": (mountain_car_setup, mountain_car_model, mountain_car_evaluate, "success"),
     "pendulum": (pendulum_setup, pendulum_model, pendulum_evaluate, "return"),
+}
+#: Per env: the env-step budget of warm/plain runs and of scratch runs, the steps between evaluations, and
+#: between evaluations in the first 20% of the budget.
+BUDGETS = {
+    "flappy": (1_000_000, 6_000_000, 100_000, 25_000),
+    "mountaincar": (100_000, 1_000_000, 20_000, 4_000),
+    "pendulum": (100_000, 300_000, 16_384, 4_096),
 }
 
 
 # ------------------------------------------------------------------ one run
-def run(env_name: str, config: str, seed: int, setup: dict, budget: int, eval_every: int, early_every: int, out: Path) -> dict:
-    _, make_model, evaluate, metric = ENVS[env_name]
+def run(
+    env_name: str,
+    config: str,
+    seed: int,
+    setup: dict,
+    budget: int,
+    eval_every: int,
+    early_every: int,
+    out: Path,
+    model_kwargs: dict | None = None,
+    evaluate: Callable[[Any], dict] | None = None,
+) -> dict:
+    """One run: warm start (for ``warm``/``plain``), then RL to ``budget`` env steps, evaluating as it goes.
+
+    Written to ``out/<config>_seed<seed>.json``. ``model_kwargs`` go to the env's model builder
+    (Flappy Bird: ``n_envs``, ``n_steps``, ``max_episode_steps``); ``evaluate`` replaces the env's evaluation.
+    """
+    _, make_model, env_evaluate, metric = ENVS[env_name]
+    evaluate = evaluate or env_evaluate
     th.manual_seed(seed)
-    model = make_model(seed)
+    model = make_model(seed, **(model_kwargs or {}))
     callback = None
     if config != "scratch":
         kwargs = dict(setup["bc_kwargs"], seed=seed)
@@ -156,6 +239,7 @@ def run(env_name: str, config: str, seed: int, setup: dict, budget: int, eval_ev
         "budget": budget,
         "evaluations": evaluations,
         "seconds": time.time() - start,
+        "model_kwargs": model_kwargs or {},
         "warm_start_stats": callback.stats if callback is not None else None,
     }
     (out / f"{config}_seed{seed}.json").write_text(json.dumps(record, indent=1))
@@ -208,7 +292,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     setup_fn, *_ = ENVS[args.env]
     setup = setup_fn(out, args.demos)
-    defaults = {"flappy": (1_000_000, 6_000_000, 100_000, 25_000), "pendulum": (100_000, 300_000, 16_384, 4_096)}[args.env]
+    defaults = BUDGETS[args.env]
     budget = args.budget or defaults[0]
     scratch_budget = args.scratch_budget or defaults[1]
     records = []
@@ -226,9 +310,11 @@ def main() -> None:
                     out,
                 )
             )
-    text = table(records, setup)
+    command = " ".join(["python benchmarks/bc_warm_start.py", *sys.argv[1:]])
+    text = f"{machine()}\n\nCommand: {command}\n\n" + table(records, setup)
     if "expert_return" in setup:
-        text += f"\n\nExpert (SAC) return over the demonstrations: {setup['expert_return']:.1f}"
+        expert = {"pendulum": "SAC", "mountaincar": "energy pumping, scripted"}[args.env]
+        text += f"\n\nExpert ({expert}) return over the demonstrations: {setup['expert_return']:.1f}"
     print(text)
     (out / "table.md").write_text(text + "\n")
 

@@ -96,6 +96,15 @@ def test_record_demonstrations_example(tmp_path):
     assert number(r"BC after one epoch on the strong demonstrations: (NUM) pipes", out) >= 0
 
 
+def test_warm_start_mountain_car_example(tmp_path):
+    # PPO from scratch never reaches the flag here (benchmarks/results/bc_warm_start/mountaincar): five scripted
+    # episodes, cloned, do at once, and one round of fine-tuning (8,192 steps) keeps it there.
+    out = run_example("warm_start_mountain_car.py", "--timesteps", "4096", cwd=tmp_path)
+    assert number(r"expert: 5 episodes, mean return (NUM)", out) > 80  # +100 at the flag, minus the pushes
+    assert number(r"after the warm start: (NUM)/10 episodes reach the flag", out) == 10
+    assert number(r"after fine-tuning: +(NUM)/10 episodes reach the flag", out) == 10
+
+
 def test_bc_warm_start_example(tmp_path):
     args = ["--demo-episodes", "1", "--demo-frames", "1000", "--bc-epochs", "10", "--timesteps", "4096"]
     out = run_example("bc_warm_start.py", *args, cwd=tmp_path)
