@@ -1,6 +1,6 @@
 """GAIL on Flappy Bird, trained by the RL Zoo from zoo_configs/gail.yml: demonstrations, training, curves, video.
 
-    python examples/gail_in_the_zoo.py                      # the config's 1M steps
+    python examples/gail_in_the_zoo.py                      # the config's 500,000 steps
     python examples/gail_in_the_zoo.py --timesteps 100000   # a shorter run
 
 It runs, from Python, the same commands the README gives for the shell:

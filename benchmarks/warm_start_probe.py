@@ -1,0 +1,62 @@
+"""One warm-start run of ``warm_start_robustness.py`` with other arguments of ``BCWarmStartCallback``: what breaks it?
+
+    python benchmarks/warm_start_probe.py base 0 --budget 100000 bc_term_weight=0.0
+    python benchmarks/warm_start_probe.py base 0 --budget 100000 fit_value='"critic"' actor_ramp_steps=30000 bc_term_weight=0.0
+
+SETTING is one of ``warm_start_robustness.SETTINGS``; each ``KEY=VALUE`` (a Python literal) is
+added to the callback's arguments of the ``warm`` config. The run is the robustness study's
+(same demonstrations, PPO, evaluation of 32 games) and goes to
+``--out/<setting>/<keys and values>/warm_seed<k>.json``; the lowest evaluation return over the
+first 20,000 env steps and over the whole run, as fractions of the warm-started return, are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import functools
+from pathlib import Path
+
+import torch as th
+from bc_warm_start import flappy_evaluate, flappy_setup, run
+from warm_start_robustness import SETTINGS, folder_name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("setting", choices=list(SETTINGS), metavar="SETTING")
+    parser.add_argument("seed", type=int)
+    parser.add_argument("kwargs", nargs="*", metavar="KEY=VALUE", help="more arguments of BCWarmStartCallback")
+    parser.add_argument("--budget", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=Path("runs/bench_warm_start_probes"))
+    args = parser.parse_intermixed_args()
+    extra = {}
+    for item in args.kwargs:
+        key, sep, value = item.partition("=")
+        try:
+            extra[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parser.error(f"{item!r}: expected KEY=VALUE with VALUE a Python literal (a string in quotes)")
+        if not sep:
+            parser.error(f"{item!r}: expected KEY=VALUE")
+    th.set_num_threads(1)
+    n_demos, n_envs, n_steps, limit = SETTINGS[args.setting]
+    setting_folder = args.out / folder_name(args.setting)
+    setup = flappy_setup(setting_folder, n_demos, max_episode_steps=limit)
+    setup["bc_kwargs"] = dict(setup["bc_kwargs"], **extra)
+    folder = setting_folder / ("_".join(f"{k}={v}" for k, v in extra.items()) or "defaults")
+    folder.mkdir(parents=True, exist_ok=True)
+    kwargs = {"n_envs": n_envs, "n_steps": n_steps, "max_episode_steps": limit}
+    evaluate = functools.partial(flappy_evaluate, games=32)
+    record = run("flappy", "warm", args.seed, setup, args.budget, args.budget // 5, 5_000, folder, kwargs, evaluate)
+    evaluations = record["evaluations"]
+    first = evaluations[0]["return"]
+    early = min(e["return"] for e in evaluations if 0 < e["steps"] <= 20_480) / first
+    whole = min(e["return"] for e in evaluations[1:]) / first
+    scores = ", ".join(f"{e['score']:.1f}" for e in evaluations)
+    print(f"{args.setting}, seed {args.seed}, {extra or 'defaults'}: lowest/warm-start return {early:.2f} over the first")
+    print(f"20,480 steps, {whole:.2f} over the run; pipes at each evaluation: {scores}")
+
+
+if __name__ == "__main__":
+    main()
