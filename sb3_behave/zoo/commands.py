@@ -378,7 +378,7 @@ def train(argv: Sequence[str]) -> int:
     else:
         argv, shared = _shared_study(argv)
     argv, native_vec_env = take_vec_env(argv)
-    if native_vec_env is not None:
+    if native_vec_env is not None and not ("-h" in argv or "--help" in argv):
         env_id = _option(argv, "--env") or "CartPole-v1"
         if env_id != FLAPPY_BIRD_ID:
             raise ValueError(f"--vec-env {native_vec_env}: FlappyBirdVecEnv plays {FLAPPY_BIRD_ID} only, not --env {env_id}")

@@ -77,7 +77,10 @@ def training_on_native_vec_env(name: str) -> Iterator[None]:
     """While the zoo's train runs, its ExperimentManager makes its envs with :func:`flappy_vec_env`.
 
     :param name: one of :data:`NATIVE_VEC_ENVS`
+    :raises ValueError: another name
     """
+    if name not in NATIVE_VEC_ENVS:
+        raise ValueError(f"--vec-env {name}: sb3-behave adds {', '.join(NATIVE_VEC_ENVS)} to the zoo's dummy and subproc")
     import rl_zoo3.exp_manager
     import rl_zoo3.train
 
