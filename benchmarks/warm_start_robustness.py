@@ -88,7 +88,7 @@ def lowest_overall(record: dict) -> float:
 def table(records: list[dict], budget: int) -> str:
     lines = [
         "| setting | demo frames | config | pipes after warm start | lowest / warm-start return, first 20% "
-        f"(per seed) | goal >= {GOAL} | lowest / warm-start return, whole run | pipes at {budget:,} steps |",
+        f"(per seed) | goal >= {GOAL} | lowest / warm-start return, whole run | pipes at the end ({budget:,} steps) |",
         "|---|---:|---|---:|---|---|---:|---:|",
     ]
     for setting in SETTINGS:
@@ -118,15 +118,23 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=32, help="evaluation games (of at most 5,000 frames)")
     parser.add_argument("--early-every", type=int, default=5_000, help="env steps between evaluations in the first 20%%")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_warm_start_robustness"))
+    parser.add_argument("--table-only", action="store_true", help="run nothing: the table of every run in --out")
     args = parser.parse_args()
     th.set_num_threads(1)
     records = []
-    for setting in args.settings:
-        records += run_setting(setting, args.configs, args.seeds, args.budget, args.early_every, args.games, args.out)
-    command = (
-        f"python benchmarks/warm_start_robustness.py --seeds {' '.join(map(str, args.seeds))} --configs "
-        f"{' '.join(args.configs)} --budget {args.budget} --early-every {args.early_every} --games {args.games}"
-    )
+    if args.table_only:
+        for setting in SETTINGS:
+            demos = sum(len(t) for t in flappy_setup(args.out / folder_name(setting), SETTINGS[setting][0])["demos"])
+            for done in sorted((args.out / folder_name(setting)).glob("*_seed*.json")):
+                records.append(dict(json.loads(done.read_text()), setting=setting, demo_transitions=demos))
+        command = f"python benchmarks/warm_start_robustness.py --table-only --out {args.out}"
+    else:
+        for setting in args.settings:
+            records += run_setting(setting, args.configs, args.seeds, args.budget, args.early_every, args.games, args.out)
+        command = (
+            f"python benchmarks/warm_start_robustness.py --seeds {' '.join(map(str, args.seeds))} --configs "
+            f"{' '.join(args.configs)} --budget {args.budget} --early-every {args.early_every} --games {args.games}"
+        )
     text = f"{machine()}\n\nCommand: {command}\n\n" + table(records, args.budget)
     print(text)
     (args.out / "table.md").write_text(text + "\n")
