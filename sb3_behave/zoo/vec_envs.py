@@ -49,7 +49,7 @@ def flappy_vec_env(
     if wrapper_class is not None:
         raise ValueError(
             "--vec-env flappy: the config's env_wrapper wraps one gymnasium env, and FlappyBirdVecEnv steps "
-            "all games at once: use vec_env_wrapper, or --vec-env dummy"
+            "all games at once: use vec_env_wrapper (a time limit: env_kwargs: {max_episode_steps: N}), or --vec-env dummy"
         )
     kwargs = dict(env_kwargs or {})
     try:
