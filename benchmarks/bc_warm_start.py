@@ -246,14 +246,18 @@ def run(
     return record
 
 
+def lowest_after_start(record: dict, until: float = float("inf"), metric: str = "return") -> float | None:
+    """The lowest evaluation ``metric`` after the first evaluation, up to ``until`` env steps (None: no evaluation there)."""
+    values = [e[metric] for e in record["evaluations"] if 0 < e["steps"] <= until]
+    return min(values) if values else None
+
+
 def retention(record: dict, metric: str = "return") -> float | None:
     """Lowest evaluation return in the first 20% of fine-tuning over the return right after warm start."""
-    evaluations = record["evaluations"]
-    first = evaluations[0][metric]
-    early = [e[metric] for e in evaluations if 0 < e["steps"] <= 0.2 * record["budget"]]
-    if not early:
+    first = record["evaluations"][0][metric]
+    low = lowest_after_start(record, 0.2 * record["budget"], metric)
+    if low is None:
         return None
-    low = min(early)
     if first > 0:
         return low / first
     return first / low if low < 0 else None  # negative returns (Pendulum): closer to 0 is better

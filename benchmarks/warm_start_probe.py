@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import ast
-import functools
 from pathlib import Path
 
 import torch as th
-from bc_warm_start import flappy_evaluate, flappy_setup, run
-from warm_start_robustness import SETTINGS, folder_name
+from bc_warm_start import lowest_after_start
+from warm_start_robustness import SETTINGS, folder_name, run_in_setting, setting_setup
 
 
 def main() -> None:
@@ -40,19 +39,14 @@ def main() -> None:
         if not sep:
             parser.error(f"{item!r}: expected KEY=VALUE")
     th.set_num_threads(1)
-    n_demos, n_envs, n_steps, limit = SETTINGS[args.setting]
     setting_folder = args.out / folder_name(args.setting)
-    setup = flappy_setup(setting_folder, n_demos, max_episode_steps=limit)
-    setup["bc_kwargs"] = dict(setup["bc_kwargs"], **extra)
+    setup = setting_setup(args.setting, setting_folder)
     folder = setting_folder / ("_".join(f"{k}={v}" for k, v in extra.items()) or "defaults")
-    folder.mkdir(parents=True, exist_ok=True)
-    kwargs = {"n_envs": n_envs, "n_steps": n_steps, "max_episode_steps": limit}
-    evaluate = functools.partial(flappy_evaluate, games=32)
-    record = run("flappy", "warm", args.seed, setup, args.budget, args.budget // 5, 5_000, folder, kwargs, evaluate)
+    record = run_in_setting(args.setting, setup, "warm", args.seed, extra, args.budget, 5_000, 32, folder)
     evaluations = record["evaluations"]
     first = evaluations[0]["return"]
-    early = min(e["return"] for e in evaluations if 0 < e["steps"] <= 20_480) / first
-    whole = min(e["return"] for e in evaluations[1:]) / first
+    early = lowest_after_start(record, 20_480) / first
+    whole = lowest_after_start(record) / first
     scores = ", ".join(f"{e['score']:.1f}" for e in evaluations)
     print(f"{args.setting}, seed {args.seed}, {extra or 'defaults'}: lowest/warm-start return {early:.2f} over the first")
     print(f"20,480 steps, {whole:.2f} over the run; pipes at each evaluation: {scores}")
