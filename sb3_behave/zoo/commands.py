@@ -18,9 +18,8 @@ from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import numpy as np
 
-from sb3_behave.registration import FLAPPY_BIRD_ID
 from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, require_imitation
-from sb3_behave.zoo.vec_envs import take_vec_env, training_on_native_vec_env
+from sb3_behave.zoo.vec_envs import check_native_vec_env, take_vec_env, training_on_native_vec_env
 
 #: Where the package keeps its pretrained agents, in the zoo's layout (``<algo>/<env>_<n>/``).
 PRETRAINED_FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
@@ -379,9 +378,7 @@ def train(argv: Sequence[str]) -> int:
         argv, shared = _shared_study(argv)
     argv, native_vec_env = take_vec_env(argv)
     if native_vec_env is not None and not ("-h" in argv or "--help" in argv):
-        env_id = _option(argv, "--env") or "CartPole-v1"
-        if env_id != FLAPPY_BIRD_ID:
-            raise ValueError(f"--vec-env {native_vec_env}: FlappyBirdVecEnv plays {FLAPPY_BIRD_ID} only, not --env {env_id}")
+        check_native_vec_env(native_vec_env, _option(argv, "--env") or "CartPole-v1")
         shared = _both(shared, training_on_native_vec_env(native_vec_env))
 
     conf = resolve_config(_option(argv, "-conf", "--conf-file"))

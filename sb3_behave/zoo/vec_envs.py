@@ -44,8 +44,7 @@ def flappy_vec_env(
 
     from sb3_behave.envs import FlappyBirdVecEnv
 
-    if env_id != FLAPPY_BIRD_ID:
-        raise ValueError(f"--vec-env flappy: FlappyBirdVecEnv plays {FLAPPY_BIRD_ID} only, not --env {env_id}")
+    check_native_vec_env("flappy", env_id)
     if wrapper_class is not None:
         raise ValueError(
             "--vec-env flappy: the config's env_wrapper wraps one gymnasium env, and FlappyBirdVecEnv steps "
@@ -72,15 +71,27 @@ def take_vec_env(argv: list[str]) -> tuple[list[str], str | None]:
     return argv, None
 
 
+def check_native_vec_env(name: str, env_id: str) -> None:
+    """Refuse a ``--vec-env`` name sb3-behave does not add, or an env its vec env does not play.
+
+    :param name: the ``--vec-env`` value
+    :param env_id: the ``--env`` of the command
+    :raises ValueError: one line naming the value at fault
+    """
+    if name not in NATIVE_VEC_ENVS:
+        raise ValueError(f"--vec-env {name}: sb3-behave adds {', '.join(NATIVE_VEC_ENVS)} to the zoo's dummy and subproc")
+    if env_id != FLAPPY_BIRD_ID:
+        raise ValueError(f"--vec-env {name}: FlappyBirdVecEnv plays {FLAPPY_BIRD_ID} only, not --env {env_id}")
+
+
 @contextmanager
 def training_on_native_vec_env(name: str) -> Iterator[None]:
     """While the zoo's train runs, its ExperimentManager makes its envs with :func:`flappy_vec_env`.
 
+    Check the command first with :func:`check_native_vec_env`.
+
     :param name: one of :data:`NATIVE_VEC_ENVS`
-    :raises ValueError: another name
     """
-    if name not in NATIVE_VEC_ENVS:
-        raise ValueError(f"--vec-env {name}: sb3-behave adds {', '.join(NATIVE_VEC_ENVS)} to the zoo's dummy and subproc")
     import rl_zoo3.exp_manager
     import rl_zoo3.train
 
