@@ -31,11 +31,14 @@ from pathlib import Path
 import numpy as np
 from common import FLAPPY, ROOT, machine
 
+from sb3_behave.agents import SCRIPTED_EXPERTS, SKILL_PRESETS
+
 CONFIGS = {
     "before": {"n_timesteps": 20_000, "learning_rate": 1e-3, "standardize_observations": False},
     "after": {"n_timesteps": 100_000, "learning_rate": "lin", "standardize_observations": True},
 }
-STYLES = {"strong": "steady", "precise": "precise"}
+#: The demonstrators compared (their --skill presets) and the scripted expert style each records.
+STYLES = {skill: SCRIPTED_EXPERTS[SKILL_PRESETS[skill].expert] for skill in ("strong", "precise")}
 
 
 def demonstrations(skill: str, out: Path) -> Path:
