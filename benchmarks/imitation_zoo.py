@@ -244,19 +244,14 @@ def table(env_key: str, results: dict) -> str:
 def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Path, results_file: Path) -> None:
     """The cells (algorithm, env, seed) as trials of a study that any number of workers share.
 
-    With ``--table-only``, the study is only read (:func:`sb3_behave.zoo.study.load_study`): nothing is
-    created or written in the storage.
+    With ``--table-only``, the study is only read (:func:`sb3_behave.zoo.study_report.load_study`): nothing
+    is created or written in the storage.
     """
     from sb3_behave.stack import describe
-    from sb3_behave.zoo.study import (
-        SharedStudy,
-        cell_progress,
-        cell_results,
-        load_study,
-        queue_cells,
-        run_cells,
-        study_lock,
-    )
+    from sb3_behave.zoo.cells import cell_progress, cell_results, queue_cells, run_cells
+    from sb3_behave.zoo.storage import study_lock
+    from sb3_behave.zoo.study import SharedStudy
+    from sb3_behave.zoo.study_report import load_study
 
     if args.table_only:
         try:

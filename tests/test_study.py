@@ -80,7 +80,7 @@ def finish(process, timeout=240):
 
 
 def trials(storage, name):
-    from sb3_behave.zoo.study import load_study
+    from sb3_behave.zoo.study_report import load_study
 
     return load_study(storage, name).get_trials(deepcopy=False)
 
@@ -248,7 +248,7 @@ def test_worker_seeds_differ_between_workers_and_repeat_for_one():
 
 
 def short_heartbeat(**kwargs):
-    from sb3_behave.zoo.study import WorkerSettings
+    from sb3_behave.zoo.storage import WorkerSettings
 
     return WorkerSettings(heartbeat_interval=1, grace_period=2, **kwargs)
 
@@ -357,7 +357,8 @@ def test_a_worker_does_not_wait_for_its_own_running_trials(tmp_path):
 def test_optunas_own_check_for_stale_trials_runs_under_the_lock(tmp_path):
     """Optuna fails stale trials before each ``ask`` of ``optimize``: outside the lock, two workers
     could both fail one trial and queue two retries. Held by another worker, the lock holds it back."""
-    from sb3_behave.zoo.study import SharedStudy, study_lock
+    from sb3_behave.zoo.storage import study_lock
+    from sb3_behave.zoo.study import SharedStudy
 
     shared = SharedStudy(f"sqlite:///{tmp_path / 'lock.db'}", "lock", short_heartbeat(), watch=False)
     shared.ask()  # then its worker dies: the heartbeat recorded as it was asked is its last
@@ -435,7 +436,7 @@ def test_status_of_an_empty_postgresql_database_creates_no_table(postgres_url, c
 def test_postgresql_connections_give_up_and_notice_a_lost_machine_in_about_a_minute(postgres_url):
     import sqlalchemy
 
-    from sb3_behave.zoo.study import _engines, open_storage, parse_storage, study_lock
+    from sb3_behave.zoo.storage import _engines, open_storage, parse_storage, study_lock
 
     storage = parse_storage(postgres_url)
     expected = {"connect_timeout": "10", "keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10"}
@@ -570,7 +571,8 @@ def test_a_table_written_before_every_cell_is_done_says_so(imitation_zoo):
 def test_cell_progress_counts_each_cell_by_its_most_advanced_trial(tmp_path):
     import optuna
 
-    from sb3_behave.zoo.study import SharedStudy, cell_progress, queue_cells
+    from sb3_behave.zoo.cells import cell_progress, queue_cells
+    from sb3_behave.zoo.study import SharedStudy
 
     shared = SharedStudy(str(tmp_path / "cells.log"), "cells", queued_only=True, watch=False)
     queue_cells(shared, [{"seed": s} for s in range(4)])

@@ -36,7 +36,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from sb3_behave.zoo.study import list_studies, load_study, parse_storage, study_status
+    from sb3_behave.zoo.storage import parse_storage
+    from sb3_behave.zoo.study_report import list_studies, load_study, study_status
 
     storage = parse_storage(args.storage)
     while True:

@@ -226,7 +226,8 @@ def _take_shared_study_options(argv: Sequence[str]) -> tuple[list[str], dict[str
 def _shared_study(argv: list[str]) -> tuple[list[str], ContextManager[Any]]:
     """For ``-optimize --storage``: the zoo's arguments (this worker's seed in ``--seed``) and a context in
     which the zoo's hyperparameter search runs through :class:`sb3_behave.zoo.study.SharedStudy`."""
-    from sb3_behave.zoo.study import WorkerSettings, parse_storage, worker_seed
+    from sb3_behave.zoo.storage import WorkerSettings, parse_storage
+    from sb3_behave.zoo.study import worker_seed
 
     argv, values = _take_shared_study_options(argv)
     optimize = "-optimize" in argv or "--optimize-hyperparameters" in argv
