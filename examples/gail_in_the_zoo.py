@@ -2,6 +2,7 @@
 
     python examples/gail_in_the_zoo.py                      # the config's 500,000 steps
     python examples/gail_in_the_zoo.py --timesteps 100000   # a shorter run
+    python examples/gail_in_the_zoo.py --config gail_bc_warm_start   # the generator starts from a BC clone
 
 It runs, from Python, the same commands the README gives for the shell:
 
@@ -30,6 +31,12 @@ parser.add_argument("--episodes", type=int, default=10, help="demonstration game
 parser.add_argument("--max-episode-steps", type=int, default=None, help="shorter demonstration games")
 parser.add_argument("--timesteps", type=int, default=None, help="env steps (default: the config's)")
 parser.add_argument("--video-steps", type=int, default=1000, help="frames of the video (0: no video)")
+parser.add_argument(
+    "--config",
+    choices=("gail", "gail_bc_warm_start"),
+    default="gail",
+    help="zoo_configs/<config>.yml; gail_bc_warm_start starts the generator from a behavioural clone (BCWarmStartCallback)",
+)
 args = parser.parse_args()
 
 record = ["record-demos", "--skill", "strong", "--episodes", str(args.episodes), "--out", "demos/flappy_strong"]
@@ -38,7 +45,8 @@ if args.max_episode_steps:
 if not Path("demos/flappy_strong").is_dir():
     assert sb3_behave(record) == 0
 
-train = ["train", "--algo", "gail", "--env", FLAPPY, "-conf", str(CONFIGS / "gail.yml"), "-tb", "runs", "--seed", "0"]
+config = str(CONFIGS / f"{args.config}.yml")
+train = ["train", "--algo", "gail", "--env", FLAPPY, "-conf", config, "-tb", "runs", "--seed", "0"]
 train += ["--vec-env", "flappy"]  # all games in one FlappyBirdVecEnv: the same training as the zoo's DummyVecEnv, faster
 if args.timesteps:
     train += ["-n", str(args.timesteps)]
@@ -47,7 +55,10 @@ assert sb3_behave([*train, "--eval-freq", "-1", "--verbose", "0"]) == 0
 run = sorted(Path("runs", FLAPPY.replace("/", "-")).glob("GAIL_*"))[-1]
 events = EventAccumulator(str(run))
 events.Reload()
-for tag in ("mean/disc/disc_loss", "mean/disc/disc_acc", "mean/gen/rollout/ep_rew_mean"):
+tags = ["mean/disc/disc_loss", "mean/disc/disc_acc", "mean/gen/rollout/ep_rew_mean"]
+if args.config == "gail_bc_warm_start":  # what the clone learned before the first GAIL round
+    tags += ["warm_start/bc_accuracy", "warm_start/actor_share"]
+for tag in tags:
     last = events.Scalars(tag)[-1]
     print(f"TensorBoard {run}: {tag} = {last.value:.3f} at step {last.step}")
 

@@ -193,6 +193,29 @@ def test_actor_ramp_scales_the_actors_step(flappy_demos):
         BCWarmStartCallback(flappy_demos, actor_ramp_steps=-1)
 
 
+def test_gail_generator_starts_from_the_clone_and_is_held_during_the_critic_warmup(flappy_demos):
+    from sb3_behave.zoo.adapters import GAIL
+
+    def gail():
+        env = FlappyBirdVecEnv(4, seed=0)
+        return GAIL("MlpPolicy", env, demonstrations=str(flappy_demos), n_steps=32, batch_size=64, demo_batch_size=64, seed=0)
+
+    model = gail()
+    callback = BCWarmStartCallback(flappy_demos, bc_epochs=8, fit_value="critic", critic_warmup_steps=10_000)
+    model.learn(2 * 32 * 4, callback=callback)
+    assert callback.stats["bc_accuracy"] > 0.9, callback.stats  # the generator's policy is the clone
+    assert callback.stats["bc_loss"] < 0.95 * constant_policy_loss(flappy_demos)
+    after_bc = callback._actor_state()
+    values_before = [p.detach().clone() for p in callback._value_parameters()]
+    model.learn(2 * 32 * 4, callback=callback, reset_num_timesteps=False)
+    assert model.num_timesteps == 4 * 32 * 4 and model.round_num == 4
+    for name, value in callback._actor_state().items():
+        assert th.equal(value, after_bc[name]), name  # held while the discriminator and the critic learn
+    assert any(not th.equal(a, b) for a, b in zip(values_before, callback._value_parameters()))
+    with pytest.raises(ValueError, match=r"fit_value='returns'.*GAIL has no discount factor.*use fit_value='critic'"):
+        gail().learn(128, callback=BCWarmStartCallback(flappy_demos, bc_epochs=1))
+
+
 def test_rewards_are_required_only_where_they_are_used(flappy_demos):
     # Trajectories without rewards: the value fit on returns needs them (no silent zeros), the critic warm-up does not.
     from imitation.data.types import Trajectory

@@ -137,6 +137,16 @@ def test_gail_in_the_zoo_example(tmp_path):
     assert list((tmp_path / "logs" / "gail").rglob("flappy.monitor.csv"))  # trained on FlappyBirdVecEnv
 
 
+def test_gail_in_the_zoo_example_from_a_bc_warm_start(tmp_path):
+    args = ["--episodes", "3", "--max-episode-steps", "2100", "--timesteps", "24576", "--video-steps", "0"]
+    out = run_example("gail_in_the_zoo.py", *args, "--config", "gail_bc_warm_start", cwd=tmp_path)
+    # BC ran on the generator's policy before the first round (never flapping scores 0.93 on these frames)
+    assert number(r"warm_start/bc_accuracy = (NUM) at step 0", out) > 0.95
+    # 24,576 steps are inside the config's 50,000-step critic warm-up: the discriminator and critic learn, the clone is held
+    assert number(r"warm_start/actor_share = (NUM) at step 24576", out) == 0
+    assert number(r"mean/disc/disc_acc = (NUM)", out) > 0.6
+
+
 @pytest.mark.skipif(importlib.util.find_spec("minari") is None, reason="the minari extra is not installed")
 def test_minari_datasets_example(tmp_path, monkeypatch):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari-root"))

@@ -462,7 +462,12 @@ def test_every_shipped_config_builds_its_algorithm(name, env_id):
     algo = algo if algo in ALGOS else algo.split("_")[0]  # ppo_bc_warm_start.yml, sac_experts.yml: ppo, sac
     entry = dict(yaml.safe_load((ROOT / "zoo_configs" / name).read_text())[env_id])
     n_envs = entry.pop("n_envs", 1)
-    for key in ("n_timesteps", "normalize", "env_wrapper", "env_kwargs", "callback", "frame_stack", "demonstrations"):
+    for callback in entry.pop("callback", []):  # each names a class, with keyword arguments it takes
+        from rl_zoo3.utils import get_class_by_name
+
+        ((class_name, kwargs),) = callback.items()
+        get_class_by_name(class_name)(**kwargs)
+    for key in ("n_timesteps", "normalize", "env_wrapper", "env_kwargs", "frame_stack", "demonstrations"):
         entry.pop(key, None)
     assert isinstance(entry.get("policy_kwargs", {}), dict)  # YAML mappings, never code to eval
     for key, value in list(entry.items()):

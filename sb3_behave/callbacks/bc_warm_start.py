@@ -59,8 +59,11 @@ class BCWarmStartCallback(BaseCallback):
     steps, so the first updates, driven by noisy advantages, cannot undo the clone.
 
     Works for SB3 PPO and A2C and sb3-contrib TRPO and MaskablePPO (any ``ActorCriticPolicy``), for
-    Discrete and Box actions. With a ``VecNormalize`` training env, its observation (and return)
-    statistics start from the demonstrations, and demonstrations are normalized like env data.
+    Discrete and Box actions, and for the generator of sb3-behave's GAIL and AIRL (``--algo gail``):
+    there the RL reward is the discriminator's, not the demonstrations', so use ``fit_value="critic"``
+    (the discriminator and the critic learn while the clone is held) or ``None``. With a
+    ``VecNormalize`` training env, its observation (and return) statistics start from the
+    demonstrations, and demonstrations are normalized like env data.
     Runs once: a second ``learn()`` call continues the BC-term schedule without cloning again. Usable
     from RL Zoo YAML (``callback: - sb3_behave.callbacks.BCWarmStartCallback: {demonstrations: ...}``).
 
@@ -323,6 +326,12 @@ class BCWarmStartCallback(BaseCallback):
     def _on_training_start(self) -> None:
         if self.warm_started:
             return
+        if self.fit_value == "returns" and getattr(self.model, "gamma", None) is None:
+            raise ValueError(
+                f"BCWarmStartCallback: fit_value='returns' fits the value head on the demonstrations' discounted returns, "
+                f"but {type(self.model).__name__} has no discount factor gamma of its own (GAIL and AIRL train their "
+                "generator on a learned reward): use fit_value='critic' or None"
+            )
         self._trajectories = self._load()
         self._start_normalizer_from_demos()
         self._trainer = self._bc_trainer()
