@@ -1,7 +1,9 @@
 """imitation's algorithms trained by the RL Zoo (``sb3-behave train``) from zoo_configs/, 3 seeds each.
 
     python benchmarks/imitation_zoo.py --env cartpole --seeds 0 1 2
-    python benchmarks/imitation_zoo.py --env flappy --seeds 0 1 2 --algos bc dagger gail airl
+    python benchmarks/imitation_zoo.py --env cartpole --algos airl_bc_warm_start airl_bc_warm_start_clone
+    python benchmarks/imitation_zoo.py --env flappy --seeds 0 1 2 --algos bc dagger gail airl valuedice \
+        gail_bc_warm_start gail_bc_warm_start_clone --budget gail=2000000 --budget airl=2000000
     python benchmarks/imitation_zoo.py --env pendulum --algos bc sqil gail --budget gail=200000
 
 Each run is exactly what a user types: ``sb3-behave train --algo <algo> --env <env> -conf
@@ -20,7 +22,11 @@ the zoo's ``DummyVecEnv``, and faster). The final model is then evaluated on fre
   the mean return of uniformly random actions as ``random``.
 
 ``--budget ALGO=N`` cuts one algorithm's budget (the zoo's ``-n``); the table's budget column
-says what each row ran.
+says what each row ran. A row can also be another config of an algorithm (``VARIANTS``):
+``gail_bc_warm_start`` (Flappy Bird) and ``airl_bc_warm_start`` (CartPole-v1) train from
+``zoo_configs/<row>.yml``, whose generator starts from a behavioural clone, and
+``<row>_clone`` is that clone alone (the same command with ``-n 1``: the warm start runs, no
+round does), so the table shows what GAIL or AIRL added.
 
 Results go to ``--results/<env>/<stack>/results.json`` and a Markdown table to
 ``--results/<env>/<stack>/table.md``, where ``<stack>`` is the installed dependency stack
@@ -50,12 +56,24 @@ import numpy as np
 from common import FLAPPY, ROOT, evaluate, random_agent, run_sb3_behave, write_atomically, zoo_steps
 
 ENVS = {"cartpole": "CartPole-v1", "flappy": FLAPPY, "pendulum": "Pendulum-v1"}
-ALGOS = ("bc", "dagger", "gail", "airl", "sqil", "density")
+ALGOS = ("bc", "dagger", "gail", "airl", "sqil", "density", "valuedice")
+#: Rows that train one of ALGOS from another of its configs: the row's name -> (algorithm, config,
+#: a fixed budget (the zoo's ``-n``) or None, what the budget column says instead of the steps or None).
+#: ``gail_bc_warm_start`` (Flappy Bird) and ``airl_bc_warm_start`` (CartPole-v1) start the generator
+#: from a behavioural clone (``BCWarmStartCallback``); ``..._clone`` is that clone alone, the same run
+#: stopped before the first round.
+VARIANTS: dict[str, tuple[str, str, int | None, str | None]] = {
+    "gail_bc_warm_start": ("gail", "zoo_configs/gail_bc_warm_start.yml", None, None),
+    "gail_bc_warm_start_clone": ("gail", "zoo_configs/gail_bc_warm_start.yml", 1, "the warm start alone (`-n 1`: no round)"),
+    "airl_bc_warm_start": ("airl", "zoo_configs/airl_bc_warm_start.yml", None, None),
+    "airl_bc_warm_start_clone": ("airl", "zoo_configs/airl_bc_warm_start.yml", 1, "the warm start alone (`-n 1`: no round)"),
+}
+ROWS = (*ALGOS, *VARIANTS)
 #: The goals, as a share (%) of the expert: CartPole-v1's four first algorithms, and on Flappy Bird
 #: those of the issue "Imitation that imitates" (GAIL and AIRL within 2M env steps).
 GOALS = {
-    "cartpole": {"bc": 90, "dagger": 90, "gail": 90, "airl": 90},
-    "flappy": {"bc": 50, "dagger": 90, "gail": 50, "airl": 25},
+    "cartpole": {"bc": 90, "dagger": 90, "gail": 90, "airl": 90, "airl_bc_warm_start": 90},
+    "flappy": {"bc": 50, "dagger": 90, "gail": 50, "airl": 25, "gail_bc_warm_start": 50},
 }
 
 
@@ -133,6 +151,27 @@ def steps_option(n_timesteps: int | None) -> list[str]:
 def config_steps(algo: str, env_id: str, n_timesteps: int | None = None) -> tuple[int, str]:
     steps = zoo_steps(algo, env_id) if n_timesteps is None else n_timesteps
     return steps, ("gradient steps, 0 env steps" if algo == "bc" else "env steps")
+
+
+def budget_text(row: str, env_id: str, n_timesteps: int | None = None) -> str:
+    """The table's budget column for ``row`` (an algorithm or a :data:`VARIANTS` row) run with ``n_timesteps``."""
+    algo, config, _, text = VARIANTS.get(row, (row, f"zoo_configs/{row}.yml", None, None))
+    if text is not None:
+        return text
+    steps, unit = config_steps(Path(config).stem, env_id, n_timesteps)
+    return f"{steps:,} {unit}" + ("" if row == algo else f" (`{config}`)")
+
+
+def row_budget(row: str, budgets: dict[str, int], n_timesteps: int | None) -> int | None:
+    """The zoo's ``-n`` for ``row``: a :data:`VARIANTS` row's fixed budget, else ``--budget``'s, else ``--n-timesteps``."""
+    fixed = VARIANTS[row][2] if row in VARIANTS else None
+    return fixed if fixed is not None else budgets.get(row, n_timesteps)
+
+
+def train_row(row: str, env_id: str, seed: int, out: Path, n_timesteps: int | None = None) -> tuple[float, float]:
+    """:func:`train_and_evaluate` for a row of the table: an algorithm, or a :data:`VARIANTS` row (from its config)."""
+    algo, config = VARIANTS[row][:2] if row in VARIANTS else (row, None)
+    return train_and_evaluate(algo, env_id, seed, out, n_timesteps, config=config)
 
 
 def finished_run(folder: Path, algo: str, env_id: str) -> int | None:
@@ -221,7 +260,7 @@ def table(env_key: str, results: dict) -> str:
         f"| algorithm | {unit}: mean ± std over seeds | per seed | % of expert | goal | budget |",
         "|---|---:|---|---:|---|---|",
     ]
-    for algo in ALGOS:
+    for algo in ROWS:
         runs = results["runs"].get(algo)
         if not runs:
             continue
@@ -232,11 +271,10 @@ def table(env_key: str, results: dict) -> str:
         budgets = {r.get("budget", results.get("budgets", {}).get(algo, results.get("n_timesteps"))) for r in runs}
         if len(budgets) > 1:
             raise ValueError(f"{algo}: its seeds ran with different budgets ({budgets}): run them again with one")
-        steps, unit_steps = config_steps(algo, env_id, budgets.pop())
         per_seed = ", ".join(f"{v:.1f}" for v in values)
         lines.append(
             f"| {algo} | {values.mean():.1f} ± {values.std():.1f} | {per_seed} | {share:.0f}% | {goal} | "
-            f"{steps:,} {unit_steps} |"
+            f"{budget_text(algo, env_id, budgets.pop())} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -261,7 +299,7 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
     else:
         shared = SharedStudy(args.storage, args.study_name, queued_only=True)
         cells = [
-            {"algo": a, "env": env_id, "seed": s, "stack": stack, "budget": args.budgets.get(a, args.n_timesteps)}
+            {"algo": a, "env": env_id, "seed": s, "stack": stack, "budget": row_budget(a, args.budgets, args.n_timesteps)}
             for a in args.algos
             for s in args.seeds
         ]
@@ -275,7 +313,7 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
                 shared.study.set_user_attr("n_timesteps", args.n_timesteps)
 
         def run_cell(cell: dict) -> float:
-            value, seconds = train_and_evaluate(cell["algo"], env_id, int(cell["seed"]), out, cell.get("budget"))
+            value, seconds = train_row(cell["algo"], env_id, int(cell["seed"]), out, cell.get("budget"))
             print(f"{cell['algo']} seed {cell['seed']}: {value:.1f} {took(seconds)}", flush=True)
             return value
 
@@ -305,7 +343,9 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", choices=sorted(ENVS), required=True)
-    parser.add_argument("--algos", nargs="+", choices=ALGOS, default=list(ALGOS))
+    parser.add_argument(
+        "--algos", nargs="+", choices=ROWS, default=list(ALGOS), help="the rows: algorithms, or configs of them (VARIANTS)"
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("benchmark_runs/imitation_zoo"))
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "imitation_zoo")
@@ -326,8 +366,8 @@ def main() -> None:
     args.budgets = {}
     for item in args.budget:
         algo, _, steps = item.partition("=")
-        if algo not in ALGOS or not steps.isdigit():
-            parser.error(f"--budget {item!r}: expected ALGO=N with ALGO one of {', '.join(ALGOS)} and N a whole number")
+        if algo not in ROWS or not steps.isdigit():
+            parser.error(f"--budget {item!r}: expected ALGO=N with ALGO one of {', '.join(ROWS)} and N a whole number")
         args.budgets[algo] = int(steps)
     if (args.storage is None) != (args.study_name is None):
         parser.error("--storage and --study-name go together")
@@ -351,8 +391,8 @@ def main() -> None:
     for algo in args.algos:
         runs = {r["seed"]: r for r in results["runs"].get(algo, [])}
         for seed in args.seeds:
-            budget = args.budgets.get(algo, args.n_timesteps)
-            value, seconds = train_and_evaluate(algo, env_id, seed, out, budget)
+            budget = row_budget(algo, args.budgets, args.n_timesteps)
+            value, seconds = train_row(algo, env_id, seed, out, budget)
             if seconds != seconds:  # not run again: keep the recorded time
                 seconds = runs.get(seed, {}).get("seconds", float("nan"))
             runs[seed] = {"seed": seed, "value": value, "seconds": round(seconds, 1), "budget": budget}

@@ -526,6 +526,46 @@ def test_a_killed_cells_leftover_run_is_trained_afresh_and_that_run_evaluated(im
     assert imitation_zoo.took(seconds) == "(run already there)" and imitation_zoo.took(12.3) == "(12 s)"
 
 
+def test_a_variant_row_trains_its_own_config_and_budget_into_its_own_folder(imitation_zoo, tmp_path, monkeypatch):
+    commands = []
+
+    def train(args, cwd, log):
+        commands.append(args)
+        run = Path(args[args.index("-f") + 1]) / args[args.index("--algo") + 1] / "CartPole-v1_1"
+        run.mkdir(parents=True)
+        (run / "CartPole-v1.zip").write_bytes(b"model")
+        return 5.0
+
+    monkeypatch.setattr(imitation_zoo, "run_sb3_behave", train)
+    monkeypatch.setattr(imitation_zoo, "evaluate_run", lambda algo, env_id, where, exp_id: 500.0)
+    budgets = {"airl": 7}  # --budget airl=7 is the airl row's, not the variant's
+    for row in ("airl_bc_warm_start_clone", "airl_bc_warm_start"):
+        imitation_zoo.train_row(row, "CartPole-v1", 0, tmp_path, imitation_zoo.row_budget(row, budgets, None))
+    clone, full = commands
+    for command in commands:
+        assert command[command.index("--algo") + 1] == "airl"
+        assert command[command.index("-conf") + 1] == "zoo_configs/airl_bc_warm_start.yml"
+    assert clone[clone.index("-n") + 1] == "1" and "-n" not in full
+    assert clone[clone.index("-f") + 1].endswith("airl_bc_warm_start_seed0_n1")
+    assert full[full.index("-f") + 1].endswith("airl_bc_warm_start_seed0")
+    results = {
+        "expert": "PPO",
+        "expert_value": 500.0,
+        "demos": "10 episodes",
+        "stack": "current",
+        "runs": {
+            "airl_bc_warm_start": [{"seed": 0, "value": 450.0, "budget": None}],
+            "airl_bc_warm_start_clone": [{"seed": 0, "value": 500.0, "budget": 1}],
+        },
+    }
+    text = imitation_zoo.table("cartpole", results)
+    assert (
+        "| airl_bc_warm_start | 450.0 ± 0.0 | 450.0 | 90% | ≥ 90%: met | 300,000 env steps "
+        "(`zoo_configs/airl_bc_warm_start.yml`) |" in text
+    )
+    assert "| airl_bc_warm_start_clone | 500.0 ± 0.0 | 500.0 | 100% | no goal | the warm start alone (`-n 1`: no round) |" in text
+
+
 def test_a_benchmark_runs_child_dies_with_its_parent(tmp_path):
     child_pid = tmp_path / "child.pid"
     parent = textwrap.dedent(f"""
