@@ -563,7 +563,8 @@ def test_a_variant_row_trains_its_own_config_and_budget_into_its_own_folder(imit
         "| airl_bc_warm_start | 450.0 ± 0.0 | 450.0 | 90% | ≥ 90%: met | 300,000 env steps "
         "(`zoo_configs/airl_bc_warm_start.yml`) |" in text
     )
-    assert "| airl_bc_warm_start_clone | 500.0 ± 0.0 | 500.0 | 100% | no goal | the warm start alone (`-n 1`: no round) |" in text
+    clone_row = "| airl_bc_warm_start_clone | 500.0 ± 0.0 | 500.0 | 100% | no goal | the warm start alone (`-n 1`: no round) |"
+    assert clone_row in text
 
 
 def test_a_benchmark_runs_child_dies_with_its_parent(tmp_path):
