@@ -57,18 +57,13 @@ from common import FLAPPY, ROOT, evaluate, random_agent, run_sb3_behave, write_a
 
 ENVS = {"cartpole": "CartPole-v1", "flappy": FLAPPY, "pendulum": "Pendulum-v1"}
 ALGOS = ("bc", "dagger", "gail", "airl", "sqil", "density", "valuedice")
-#: Rows that train one of ALGOS from another of its configs: the row's name -> (algorithm, config,
-#: a fixed budget (the zoo's ``-n``) or None, what the budget column says instead of the steps or None).
-#: ``gail_bc_warm_start`` (Flappy Bird) and ``airl_bc_warm_start`` (CartPole-v1) start the generator
-#: from a behavioural clone (``BCWarmStartCallback``); ``..._clone`` is that clone alone, the same run
-#: stopped before the first round.
-VARIANTS: dict[str, tuple[str, str, int | None, str | None]] = {
-    "gail_bc_warm_start": ("gail", "zoo_configs/gail_bc_warm_start.yml", None, None),
-    "gail_bc_warm_start_clone": ("gail", "zoo_configs/gail_bc_warm_start.yml", 1, "the warm start alone (`-n 1`: no round)"),
-    "airl_bc_warm_start": ("airl", "zoo_configs/airl_bc_warm_start.yml", None, None),
-    "airl_bc_warm_start_clone": ("airl", "zoo_configs/airl_bc_warm_start.yml", 1, "the warm start alone (`-n 1`: no round)"),
-}
-ROWS = (*ALGOS, *VARIANTS)
+#: Rows that train one of ALGOS from another of its configs (``zoo_configs/<row>.yml``): the row's name
+#: -> its algorithm. ``gail_bc_warm_start`` (Flappy Bird) and ``airl_bc_warm_start`` (CartPole-v1)
+#: start the generator from a behavioural clone (``BCWarmStartCallback``).
+VARIANTS = {"gail_bc_warm_start": "gail", "airl_bc_warm_start": "airl"}
+#: ``<variant>_clone``: the variant's clone alone, the same run with ``-n 1`` (stopped before the first round).
+CLONE = "_clone"
+ROWS = (*ALGOS, *(row for variant in VARIANTS for row in (variant, variant + CLONE)))
 #: The goals, as a share (%) of the expert: CartPole-v1's four first algorithms, and on Flappy Bird
 #: those of the issue "Imitation that imitates" (GAIL and AIRL within 2M env steps).
 GOALS = {
@@ -153,25 +148,35 @@ def config_steps(algo: str, env_id: str, n_timesteps: int | None = None) -> tupl
     return steps, ("gradient steps, 0 env steps" if algo == "bc" else "env steps")
 
 
+def is_clone(row: str) -> bool:
+    """Whether ``row`` is a :data:`VARIANTS` row's clone alone (``<variant>_clone``)."""
+    return row.endswith(CLONE) and row.removesuffix(CLONE) in VARIANTS
+
+
+def row_config(row: str) -> tuple[str, str]:
+    """``(algorithm, config name)`` of a row: an algorithm's own config, a variant's, or its clone's (the variant's)."""
+    name = row.removesuffix(CLONE) if is_clone(row) else row
+    return VARIANTS.get(name, name), name
+
+
 def budget_text(row: str, env_id: str, n_timesteps: int | None = None) -> str:
-    """The table's budget column for ``row`` (an algorithm or a :data:`VARIANTS` row) run with ``n_timesteps``."""
-    algo, config, _, text = VARIANTS.get(row, (row, f"zoo_configs/{row}.yml", None, None))
-    if text is not None:
-        return text
-    steps, unit = config_steps(Path(config).stem, env_id, n_timesteps)
-    return f"{steps:,} {unit}" + ("" if row == algo else f" (`{config}`)")
+    """The table's budget column for ``row`` (an algorithm, a :data:`VARIANTS` row or its clone) run with ``n_timesteps``."""
+    if is_clone(row):
+        return "the warm start alone (`-n 1`: no round)"
+    algo, name = row_config(row)
+    steps, unit = config_steps(name, env_id, n_timesteps)
+    return f"{steps:,} {unit}" + ("" if name == algo else f" (`zoo_configs/{name}.yml`)")
 
 
 def row_budget(row: str, budgets: dict[str, int], n_timesteps: int | None) -> int | None:
-    """The zoo's ``-n`` for ``row``: a :data:`VARIANTS` row's fixed budget, else ``--budget``'s, else ``--n-timesteps``."""
-    fixed = VARIANTS[row][2] if row in VARIANTS else None
-    return fixed if fixed is not None else budgets.get(row, n_timesteps)
+    """The zoo's ``-n`` for ``row``: 1 for a clone row, else ``--budget``'s, else ``--n-timesteps``."""
+    return 1 if is_clone(row) else budgets.get(row, n_timesteps)
 
 
 def train_row(row: str, env_id: str, seed: int, out: Path, n_timesteps: int | None = None) -> tuple[float, float]:
-    """:func:`train_and_evaluate` for a row of the table: an algorithm, or a :data:`VARIANTS` row (from its config)."""
-    algo, config = VARIANTS[row][:2] if row in VARIANTS else (row, None)
-    return train_and_evaluate(algo, env_id, seed, out, n_timesteps, config=config)
+    """:func:`train_and_evaluate` for a row of the table, from its config (:func:`row_config`)."""
+    algo, name = row_config(row)
+    return train_and_evaluate(algo, env_id, seed, out, n_timesteps, config=f"zoo_configs/{name}.yml")
 
 
 def finished_run(folder: Path, algo: str, env_id: str) -> int | None:
