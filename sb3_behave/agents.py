@@ -36,7 +36,7 @@ class SkillPreset:
 
     :param expert: ``"scripted"`` (the steady expert), ``"precise"`` or ``"random"``
     :param epsilon: probability of a random action instead of the expert's, at each step
-    :param description: one line for ``--help`` and the README
+    :param description: one line for ``--help`` and the docs
     """
 
     expert: str

@@ -80,7 +80,7 @@ def measure_single(obs_type: str, seconds: float, peer: bool = False) -> float:
 
 
 def measure_vec(obs_type: str, n_envs: int, seconds: float) -> float:
-    """Steps per second (summed over games) of :class:`FlappyBirdVecEnv`."""
+    """Steps per second (summed over games) of :class:`~sb3_behave.envs.FlappyBirdVecEnv`."""
     from sb3_behave.envs import FlappyBirdVecEnv
 
     env = FlappyBirdVecEnv(n_envs, obs_type=obs_type, seed=0)

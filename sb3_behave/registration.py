@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The id of the Flappy Bird env, registered when ``sb3_behave`` is imported.
 FLAPPY_BIRD_ID = "sb3_behave/FlappyBird-v0"
 FLAPPY_BIRD_MAX_EPISODE_STEPS = 10_000
 

@@ -1,6 +1,6 @@
 """The two supported dependency stacks, what is installed, and where the stacks differ.
 
-sb3-behave runs on two stacks (README.md, "Install: two stacks"):
+sb3-behave runs on two stacks (docs/install.md):
 
 - *current*: stable-baselines3 / sb3-contrib / rl_zoo3 2.9 or newer, gymnasium >= 1.2, numpy >= 2,
   and imitation 1.0.1's code installed without its stale pins;

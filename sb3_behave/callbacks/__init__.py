@@ -18,3 +18,7 @@ def __getattr__(name: str) -> object:
 
         return LandscapeCallback
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:  # PEP 562: dir() and the API reference list the lazy names too
+    return sorted({*globals(), *__all__})

@@ -161,7 +161,7 @@ class PolicyActor:
         return {name: named[name].detach().clone() for name in self.names}
 
     def flatten(self, tensors: dict[str, th.Tensor]) -> th.Tensor:
-        """One vector of the actor's parameters (or of tensors shaped like them), in :attr:`names` order.
+        """One vector of the actor's parameters (or of tensors shaped like them), in the order of ``names``.
 
         :param tensors: a tensor per actor parameter name
         """

@@ -4,16 +4,15 @@ Both are weighted sums of one per-transition term over the ``N`` demonstrated tr
 
     L(theta) = sum_t c_t * l_t(theta)
 
-================  =========================================  ==========================
-objective         per-transition term ``l_t``                 coefficient ``c_t``
-================  =========================================  ==========================
-IL, ``ce``        ``-log pi(a_t|s_t)`` (Discrete)              ``1 / N``
-IL, ``nll``       ``-log pi(a_t|s_t)`` (Box, Gaussian)         ``1 / N``
-IL, ``mse``       ``mean_a (pi(a|s_t) - 1[a = a_t])^2``        ``1 / N``
-                  (Discrete) or ``mean_i (mu_i(s_t) - a_t,i)^2``
-                  (Box)
-RL, REINFORCE     ``-log pi(a_t|s_t)``                         ``w_t / N``
-================  =========================================  ==========================
+================  ====================================================  ===================
+objective         per-transition term ``l_t``                           coefficient ``c_t``
+================  ====================================================  ===================
+IL, ``ce``        ``-log pi(a_t|s_t)`` (Discrete)                       ``1 / N``
+IL, ``nll``       ``-log pi(a_t|s_t)`` (Box, Gaussian)                  ``1 / N``
+IL, ``mse``       ``mean_a (pi(a|s_t) - 1[a = a_t])^2`` (Discrete)      ``1 / N``
+                  or ``mean_i (mu_i(s_t) - a_t,i)^2`` (Box)
+RL, REINFORCE     ``-log pi(a_t|s_t)``                                  ``w_t / N``
+================  ====================================================  ===================
 
 with ``w_t`` the demonstrations' discounted reward-to-go, optionally normalized and minus a
 baseline (:func:`reinforce_weights`). Written this way, one forward pass of the actor over a

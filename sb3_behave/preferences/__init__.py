@@ -6,7 +6,7 @@
 * :mod:`.window`: the pygame window that plays two clips side by side, looping, until a key answers.
 * :mod:`.gatherer`: imitation ``PreferenceGatherer`` s that save each answer as it is given.
 * :mod:`.reward`: imitation's dataset, fragmenter and reward trainer, fitted to skipped and resumed answers.
-* :mod:`.compare`: :func:`compare`, a person's answers about a given agent (``sb3-behave compare``).
+* ``compare`` (the module): :func:`compare`, a person's answers about a given agent (``sb3-behave compare``).
 """
 
 from sb3_behave.preferences.compare import auto_answer, compare, reward_model_from_answers

@@ -117,6 +117,7 @@ class RecordingGatherer(PreferenceGatherer):
 
     @property
     def logger(self) -> Any:
+        """The wrapped gatherer's logger (imitation's trainer sets it on the gatherer it is given)."""
         return self.gatherer.logger
 
     @logger.setter

@@ -33,6 +33,12 @@ class AnsweredPreferences(PreferenceDataset):
     """
 
     def push(self, fragments: Sequence[FragmentPair], preferences: np.ndarray) -> None:
+        """Add the answered pairs; a skipped pair (preference ``NaN``) is left out.
+
+        :param fragments: the pairs of clips
+        :param preferences: per pair, the probability that the first clip is preferred, or ``NaN``
+        :raises ValueError: a different number of pairs and preferences
+        """
         preferences = np.asarray(preferences, dtype=np.float32)
         if len(fragments) != len(preferences):
             raise ValueError(f"{len(fragments)} fragment pairs but {len(preferences)} preferences")

@@ -27,6 +27,7 @@ from imitation.data.types import TrajectoryWithRew
 from sb3_behave.demos.storage import json_safe
 from sb3_behave.outputs import PathLike, replacing
 
+#: The file names of the answers in a preferences folder (one file per answer).
 ANSWER_PATTERN = "preference-*.npz"
 FORMAT = "sb3-behave-preference"
 FORMAT_VERSION = 1

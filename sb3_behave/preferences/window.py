@@ -24,6 +24,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 #: The answer of each key (pygame key names): the probability that the left clip is preferred; ``None`` skips.
 KEY_ANSWERS: dict[str, float | None] = {"left": 1.0, "right": 0.0, "down": 0.5, "s": None}
+#: The line of key help the window shows under the clips.
 HELP = "LEFT / RIGHT: that clip is better    DOWN: equal    S: skip    ESC: stop"
 #: What the window says between queries, while the agent trains.
 IDLE_MESSAGE = "training the agent: the next clips come soon (keys pressed now are ignored)"

@@ -28,3 +28,7 @@ def __getattr__(name: str) -> Any:  # the adapters import imitation: load them o
 
         return getattr(adapters, name)
     raise AttributeError(f"module 'sb3_behave.zoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:  # PEP 562: dir() and the API reference list the lazy names too
+    return sorted({*globals(), *__all__})

@@ -365,13 +365,12 @@ def train(argv: Sequence[str]) -> int:
     from sb3_behave.agents import ALGORITHMS
 
     if "-h" in argv or "--help" in argv:
-        print("sb3-behave's options of -optimize --storage (workers sharing one Optuna study; README.md,")
-        print('"Searching and benchmarking on many machines"):')
+        print("sb3-behave's options of -optimize --storage (workers sharing one Optuna study; docs/guide/many_machines.md):")
         for name, (takes_value, text) in SHARED_STUDY_OPTIONS.items():
             print(f"  {name + (' N' if takes_value else ''):<24}{text}")
         print("sb3-behave's value of --vec-env:")
         print(f"  {'--vec-env flappy':<24}train and evaluate on FlappyBirdVecEnv (sb3_behave/FlappyBird-v0 only): all games")
-        print(f"  {'':<24}in one compiled step, same seeds and env_kwargs as --vec-env dummy (README.md, FlappyBirdVecEnv)")
+        print(f"  {'':<24}in one compiled step, same seeds and env_kwargs as --vec-env dummy (docs/guide/flappy_bird.md)")
         print(flush=True)
         shared: ContextManager[Any] = nullcontext()  # nothing checked: the zoo prints its help and exits
         argv = [arg for arg in argv if arg.partition("=")[0] not in SHARED_STUDY_OPTIONS]

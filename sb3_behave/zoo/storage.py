@@ -31,9 +31,11 @@ from typing import Any, Iterator
 #: Defaults of the heartbeat: a killed worker's trial is failed (and queued again) within
 #: ``grace + interval`` seconds (80 s) by any live worker, and at the latest when the next worker starts.
 HEARTBEAT_INTERVAL = 20
+#: Seconds without a heartbeat after which a running trial counts as dead (see :data:`HEARTBEAT_INTERVAL`).
 HEARTBEAT_GRACE = 60
 #: How many times a trial whose worker died is run again.
 MAX_RETRY = 3
+#: The forms ``--storage`` takes, as error messages name them.
 STORAGE_FORMS = "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, sqlite:///PATH or a journal file PATH ending in .log"
 _PG_LOCK_KEY = 0x5B3BE4A7  # pg_advisory_lock key of sb3-behave's study lock
 #: libpq connection settings of every PostgreSQL connection: give up connecting after 10 s, and let

@@ -168,7 +168,7 @@ class SharedStudy:
         :param args: handed to Optuna's ``study.ask`` (the ``fixed_distributions``)
         :param kwargs: handed to Optuna's ``study.ask``
         :return: the trial, its worker recorded (and, on a journal file, its first heartbeat)
-        :raises _BudgetSpent: no trial is left for this worker (``optimize`` ends quietly)
+        :raises Exception: ``_BudgetSpent`` when no trial is left for this worker (``optimize`` ends quietly)
         """
         trial = self._next(True, args, kwargs)
         if trial is None:

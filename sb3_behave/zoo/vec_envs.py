@@ -29,7 +29,7 @@ def flappy_vec_env(
     wrapper_class: Any = None,
     monitor_kwargs: dict[str, Any] | None = None,
 ) -> Any:
-    """What ``make_vec_env`` would give the zoo for ``env_id``, as one :class:`FlappyBirdVecEnv` in a ``VecMonitor``.
+    """What ``make_vec_env`` would give the zoo: one :class:`~sb3_behave.envs.FlappyBirdVecEnv` in a ``VecMonitor``.
 
     :param env_id: the zoo's ``--env``; only ``sb3_behave/FlappyBird-v0``
     :param n_envs: number of games

@@ -2,7 +2,7 @@
 
 The single :class:`~sb3_behave.envs.FlappyBirdEnv` is this core with ``n_birds=1``; the
 :class:`~sb3_behave.envs.FlappyBirdVecEnv` is the same core with many birds. The physics is one
-Python loop over birds (:func:`_step_birds`), compiled by numba (see
+Python loop over birds (``_step_birds``), compiled by numba (see
 :mod:`~sb3_behave.envs.flappy_bird.jit`): one call per frame whatever the number of birds.
 
 Constants are those of the classic FlapPyBird game (288x512 screen at 30 frames per second).

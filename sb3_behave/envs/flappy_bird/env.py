@@ -79,6 +79,13 @@ class FlappyBirdEnv(gym.Env[np.ndarray, np.int64]):
         return self._observe(), {"score": 0}
 
     def step(self, action: int | np.integer | np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """Play one frame.
+
+        :param action: 1 flaps, 0 does nothing
+        :return: the observation, the reward (of ``reward_mode``), ``terminated`` (a crash),
+            ``truncated`` (the score limit; the time limit is gymnasium's ``TimeLimit``) and
+            ``{"score": pipes passed so far}``
+        """
         self._flap[0] = action == 1
         result = self.core.step(self._flap, self.reward_mode, self.score_limit)
         if self.render_mode == "human":

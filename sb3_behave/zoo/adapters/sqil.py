@@ -217,7 +217,7 @@ class SQIL(ImitationAlgorithm):
 
     @property
     def rl_model(self) -> OffPolicyAlgorithm:
-        """The DQN or SAC that imitation built with its SQIL replay buffer (its policy is :attr:`policy`)."""
+        """The DQN or SAC that imitation built with its SQIL replay buffer (its ``policy`` is this model's)."""
         return self._trainer.rl_algo
 
     def __getattr__(self, name: str) -> Any:
