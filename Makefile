@@ -1,8 +1,9 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   virtual environment, install, run `sb3-behave quickstart`
 #   make test   virtual environment, install, ruff, the test suite
+#   make docs   virtual environment, install, the Sphinx site into docs/_build/html (warnings are errors)
 #
-# STACK picks the dependency stack (README.md, "Install: two stacks"):
+# STACK picks the dependency stack (docs/install.md):
 #   current (default, .venv)        the newest SB3 / sb3-contrib / rl_zoo3 2.x, gymnasium 1.x, numpy 2,
 #                                   imitation 1.0.1's code installed without its stale pins
 #   pinned  (.venv-pinned)          imitation 1.0.1 with its own pins: SB3 2.2, gymnasium 0.29.1, numpy 1
@@ -10,7 +11,7 @@
 PYTHON ?= python3
 STACK ?= current
 IMITATION := imitation==1.0.1
-EXTRAS := dev,bench,video,minari,postgres
+EXTRAS := dev,docs,bench,video,minari,postgres
 ifeq ($(STACK),current)
 VENV ?= .venv
 # MuJoCo runs the Hopper entries of the shipped configs; the pinned stack skips them, saying so.
@@ -31,7 +32,7 @@ ifeq ($(STACK),current)
 PIP_STACK := --upgrade --upgrade-strategy eager
 endif
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint docs bench clean
 
 $(INSTALLED): pyproject.toml constraints-dev.txt Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -54,10 +55,16 @@ lint: install
 test: lint
 	SB3_BEHAVE_STACK=$(STACK) SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m pytest
 
+# -W: a warning is an error (a broken reference, a public name missing from the API reference or
+# without a docstring, a code block that does not parse); -E: read every page again.
+docs: install
+	SDL_VIDEODRIVER=dummy $(BIN)/python -m sphinx -W --keep-going -E -b html docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
+
 # The throughput table of benchmarks/README.md, for the stack: env_throughput.md (current) or env_throughput_pinned.md.
 bench: install
 	$(BIN)/sb3-behave bench env --seconds 3 --repeats 3 --overwrite \
 		--markdown-out benchmarks/results/env_throughput$(if $(filter pinned,$(STACK)),_pinned).md
 
 clean:
-	rm -rf .venv .venv-pinned $(VENV) runs .pytest_cache .ruff_cache .hypothesis
+	rm -rf .venv .venv-pinned $(VENV) runs .pytest_cache .ruff_cache .hypothesis docs/_build
