@@ -32,7 +32,7 @@ Results go to ``--results/<env>/<stack>/results.json`` and a Markdown table to
 ``--results/<env>/<stack>/table.md``, where ``<stack>`` is the installed dependency stack
 (``current`` or ``pinned``, see ``python -m sb3_behave.stack``); runs go to ``--out/<env>/<stack>``.
 
-On many machines (README.md, "Searching and benchmarking on many machines"), give every worker the
+On many machines (docs/guide/many_machines.md), give every worker the
 same ``--storage`` and ``--study-name``: each (algorithm, seed) is then a trial of that Optuna study,
 queued once; every worker takes the next pending one until none is left, a killed worker's cell is
 run again by another, and the table is made from the study's results (``--table-only`` makes it

@@ -4,7 +4,7 @@
     python examples/gail_in_the_zoo.py --timesteps 100000   # a shorter run
     python examples/gail_in_the_zoo.py --config gail_bc_warm_start   # the generator starts from a BC clone
 
-It runs, from Python, the same commands the README gives for the shell:
+It runs, from Python, the same commands the docs give for the shell (docs/guide/zoo.md):
 
     sb3-behave record-demos --skill strong --episodes 10 --out demos/flappy_strong
     sb3-behave train --algo gail --env sb3_behave/FlappyBird-v0 -conf zoo_configs/gail.yml --vec-env flappy -tb runs

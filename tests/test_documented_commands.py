@@ -1,22 +1,30 @@
-"""The README's commands and Python blocks run in order in an empty folder, as a new user would run them.
+"""The documented commands and Python snippets run in order in an empty folder, as a new user would run them.
 
-Every ``bash`` and ``python`` block is read from README.md and run top to bottom in one empty
-folder, with the sizes cut down (episodes, steps, grid points) by the table below so that it takes
-a minute. Lines a test cannot run (installs, a server, a person at the keyboard) are skipped by the
-second table, each with its reason. Both tables must match the README: a rule that matches nothing
-fails the test, so the README cannot drift away from what is run here.
+Every ``bash`` and ``python`` block of the user guide (the pages of the docs' "Getting started"
+and "User guide" tables of contents, in their order) is run top to bottom in one empty folder,
+and the README's in another, with the sizes cut down (episodes, steps, grid points) by the table
+below so that it takes a minute or two. Lines a test cannot run (installs, a server, a person at
+the keyboard) are skipped by the second table, each with its reason. Both tables must match the
+pages: a rule that matches nothing fails the test, so the docs cannot drift away from what is run
+here. ``yaml`` blocks are parsed.
 """
 
 import re
 import shlex
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sb3_behave.cli import main
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+#: The captions of the toctrees in docs/index.md whose pages are the user guide.
+GUIDE_CAPTIONS = ("Getting started", "User guide")
 
 #: (pattern, replacement): the README's sizes, cut to what a test can afford.
 SMALLER = [
@@ -40,6 +48,7 @@ SMALLER = [
 #: (pattern, why): lines that are not run here.
 SKIPPED = [
     (r"^make (demo|test)\b", "the set-up itself (CI runs `make test`)"),
+    (r"^sb3-behave quickstart$", "the quickstart, minutes long (tests/test_cli.py runs it with its sizes cut)"),
     (r"^pip install ", "installs: the test runs in the installed package"),
     (r"^tensorboard ", "a server (the TensorBoard files are checked by the tests of each feature)"),
     (r"^sb3-behave play ", "a person at the keyboard (tests/test_play.py plays with posted key presses)"),
@@ -49,17 +58,30 @@ SKIPPED = [
 ]
 
 
-def readme_blocks():
-    """``(language, [commands])`` of each bash and python block, in order; bash lines joined across backslashes."""
-    blocks = []
-    for language, body in re.findall(r"```(bash|python)\n(.*?)```", README.read_text(), re.S):
-        if language == "python":
-            blocks.append(("python", [body]))
+def guide_pages():
+    """The pages of the user guide, in the order of docs/index.md's toctrees (``Getting started``, ``User guide``)."""
+    pages = []
+    for caption, body in re.findall(r"```\{toctree\}\n:caption: ([^\n]*)\n(.*?)```", (DOCS / "index.md").read_text(), re.S):
+        if caption in GUIDE_CAPTIONS:
+            pages += [DOCS / f"{line.strip()}.md" for line in body.splitlines() if line.strip() and not line.startswith(":")]
+    return pages
+
+
+def blocks(path):
+    """``(language, [commands])`` of each bash, python and yaml block of a page, in order.
+
+    Bash lines are joined across backslashes and stripped of comments; a block indented in a list is dedented.
+    """
+    found = []
+    for indent, language, body in re.findall(r"(?m)^( *)```(bash|python|yaml)\n(.*?)^ *```", path.read_text(), re.S):
+        body = textwrap.dedent(body)
+        if language != "bash":
+            found.append((language, [body]))
             continue
         joined = re.sub(r"\\\n\s*", "", body)
         lines = [re.sub(r"(^|\s+)#.*$", "", line).strip() for line in joined.splitlines()]  # comments: none has a '#' inside
-        blocks.append(("bash", [line for line in lines if line]))
-    return blocks
+        found.append(("bash", [line for line in lines if line]))
+    return found
 
 
 def smaller(command, used):
@@ -69,33 +91,53 @@ def smaller(command, used):
     return command
 
 
-@pytest.mark.slow
-def test_the_readme_runs_in_order_in_an_empty_folder(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
-    used, skipped = [0] * len(SMALLER), [0] * len(SKIPPED)
+def run_pages(pages, folder, monkeypatch, capsys, used, skipped):
+    """Run every block of ``pages`` in order in ``folder``; return the commands run."""
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(folder / "minari"))
     namespace: dict = {}
     ran = []
-    for language, commands in readme_blocks():
-        for command in commands:
-            reason = next((i for i, (pattern, _) in enumerate(SKIPPED) if re.search(pattern, command)), None)
-            if reason is not None:
-                skipped[reason] += 1
-                continue
-            command = smaller(command, used)
-            start = time.perf_counter()
-            if language == "python":
-                exec(compile(command, "README.md", "exec"), namespace)  # the blocks build on each other
-            else:
-                argv = shlex.split(command)
-                assert argv[0] == "sb3-behave", f"README runs {argv[0]!r}: teach this test how"
-                status = main(argv[1:])
-                assert status == 0, f"`{command}` exited with {status}: {capsys.readouterr().err[-2000:]}"
-            ran.append(command)
-            print(f"README ran in {time.perf_counter() - start:.1f} s: {command[:100]!r}")
-    assert all(used), [SMALLER[i][0] for i, n in enumerate(used) if n == 0]  # no rule outlived its README line
+    for page in pages:
+        for language, commands in blocks(page):
+            for command in commands:
+                where = f"{page.relative_to(ROOT)}"
+                if language == "yaml":
+                    assert isinstance(yaml.safe_load(command), dict), f"{where}: a yaml block that is not a mapping"
+                    continue
+                reason = next((i for i, (pattern, _) in enumerate(SKIPPED) if re.search(pattern, command)), None)
+                if reason is not None:
+                    skipped[reason] += 1
+                    continue
+                command = smaller(command, used)
+                start = time.perf_counter()
+                if language == "python":
+                    exec(compile(command, where, "exec"), namespace)  # the blocks build on each other
+                else:
+                    argv = shlex.split(command)
+                    assert argv[0] == "sb3-behave", f"{where} runs {argv[0]!r}: teach this test how"
+                    status = main(argv[1:])
+                    assert status == 0, f"{where}: `{command}` exited with {status}: {capsys.readouterr().err[-2000:]}"
+                ran.append(command)
+                print(f"{where} ran in {time.perf_counter() - start:.1f} s: {command[:100]!r}")
+    return ran
+
+
+def test_the_guide_is_every_guide_page():
+    pages = guide_pages()
+    assert DOCS / "quickstart.md" in pages and all(page.is_file() for page in pages), pages
+    assert set((DOCS / "guide").glob("*.md")) <= set(pages), "a page of docs/guide/ is in no guide toctree"
+
+
+@pytest.mark.slow
+def test_the_readme_and_the_guide_run_in_order_in_an_empty_folder(tmp_path, monkeypatch, capsys):
+    used, skipped = [0] * len(SMALLER), [0] * len(SKIPPED)
+    readme = run_pages([README], tmp_path / "readme", monkeypatch, capsys, used, skipped)
+    assert (tmp_path / "readme" / "ppo_flappy_warm.zip").is_file() and len(readme) >= 3
+    guide = run_pages(guide_pages(), tmp_path / "guide", monkeypatch, capsys, used, skipped)
+    assert all(used), [SMALLER[i][0] for i, n in enumerate(used) if n == 0]  # no rule outlived its line
     assert all(skipped), [SKIPPED[i][0] for i, n in enumerate(skipped) if n == 0]
-    # What the README promises is there.
+    # What the guide promises is there.
     for path in (
         "demos/flappy_strong",
         "demos/cartpole_ppo",
@@ -110,5 +152,5 @@ def test_the_readme_runs_in_order_in_an_empty_folder(tmp_path, monkeypatch, caps
         "prefs/demo",
         "reports/irl/reward.png",
     ):
-        assert (tmp_path / path).exists(), path
-    assert len(ran) >= 25
+        assert (tmp_path / "guide" / path).exists(), path
+    assert len(guide) >= 25

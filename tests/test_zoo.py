@@ -391,7 +391,7 @@ def test_train_without_a_config_names_the_file_to_pass(capsys):
 
 
 def test_the_unmodified_zoo_trains_ppo_on_flappy_bird(tmp_path):
-    # --gym-packages: gymnasium 1.x no longer loads the `gymnasium.envs` entry point (the README says so).
+    # --gym-packages: gymnasium 1.x no longer loads the `gymnasium.envs` entry point (docs/install.md says so).
     command = [sys.executable, "-m", "rl_zoo3.train", "--algo", "ppo", "--env", FLAPPY, "--gym-packages", "sb3_behave"]
     command += ["-n", "4096"]
     command += ["-conf", str(ROOT / "zoo_configs" / "ppo.yml"), "-f", str(tmp_path), "--eval-freq", "-1"]
