@@ -11,11 +11,14 @@
 PYTHON ?= python3
 STACK ?= current
 IMITATION := imitation==1.0.1
-EXTRAS := dev,docs,bench,video,minari,postgres
+# The throughput benchmark's peer; --no-deps, as its metadata asks for `pygame` and the current stack has pygame-ce.
+PEER := flappy-bird-gymnasium==0.4.0
+EXTRAS := dev,docs,video,minari,postgres
 ifeq ($(STACK),current)
 VENV ?= .venv
 # MuJoCo runs the Hopper entries of the shipped configs; the pinned stack skips them, saying so.
-EXTRAS := $(EXTRAS),mujoco
+# render: pygame-ce, the current stack's pygame (the pinned extra brings gymnasium 0.29's pygame).
+EXTRAS := $(EXTRAS),mujoco,render
 else ifeq ($(STACK),pinned)
 VENV ?= .venv-pinned
 EXTRAS := $(EXTRAS),pinned
@@ -41,6 +44,7 @@ $(INSTALLED): pyproject.toml constraints-dev.txt Makefile
 ifeq ($(STACK),current)
 	$(PIP_INSTALL) --no-deps $(IMITATION)
 endif
+	$(PIP_INSTALL) --no-deps $(PEER)
 	$(BIN)/python -m sb3_behave.stack --check $(STACK) || { echo "$(VENV) is not the $(STACK) stack: run 'make clean' and again"; exit 1; }
 	touch $@
 

@@ -134,7 +134,7 @@ def core_description(first_call_seconds: float) -> str:
 
 
 def peer_available() -> bool:
-    """Whether flappy-bird-gymnasium (the ``bench`` extra) is installed."""
+    """Whether flappy-bird-gymnasium (``pip install --no-deps flappy-bird-gymnasium==0.4.0``) is installed."""
     try:
         import flappy_bird_gymnasium  # noqa: F401
     except ImportError:

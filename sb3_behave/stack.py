@@ -40,8 +40,16 @@ PACKAGES = (
 )
 
 
-class MissingImitationError(ImportError):
+class MissingDependencyError(ImportError):
+    """A library that a feature needs is not installed; the message gives the command that installs it."""
+
+
+class MissingImitationError(MissingDependencyError):
     """imitation is not installed; the message gives the command that installs it."""
+
+
+#: The two distributions of the ``pygame`` module, by the stack whose extras install each.
+PYGAME_DISTRIBUTIONS = {"current": "pygame-ce", "pinned": "pygame"}
 
 
 def require_imitation() -> None:
@@ -53,6 +61,34 @@ def require_imitation() -> None:
         raise MissingImitationError(
             f"sb3-behave needs the imitation library, which is not installed: run `{IMITATION_INSTALL}` "
             "(current stack), or `pip install 'sb3-behave[pinned]'` for the imitation-pinned stack"
+        )
+
+
+def pygame_distributions() -> list[str]:
+    """The installed distributions that provide the ``pygame`` module (``pygame-ce``, ``pygame``), usually one."""
+    found = []
+    for name in PYGAME_DISTRIBUTIONS.values():
+        try:
+            version(name)
+        except PackageNotFoundError:
+            continue
+        found.append(name)
+    return found
+
+
+def require_pygame(what: str = "drawing the game") -> None:
+    """Raise :class:`MissingDependencyError`, naming the install command, when no ``pygame`` module is installed.
+
+    sb3-behave depends on no pygame distribution (two of them provide the same module, and a
+    user's stack already has the one its SB3 and gymnasium use): the game's frames and windows
+    use whichever is installed.
+
+    :param what: what needs it, for the message
+    """
+    if importlib.util.find_spec("pygame") is None:
+        raise MissingDependencyError(
+            f"{what} needs the pygame module, which is not installed: run `pip install 'sb3-behave[render]'` "
+            "(pygame-ce, as SB3 2.9 and gymnasium 1.x use), or `pip install pygame` on the imitation-pinned stack"
         )
 
 
@@ -110,6 +146,20 @@ def problems(stack: str, versions: dict[str, str | None] | None = None) -> list[
         if installed is None or not test(_release(installed)):
             found.append(f"{name} {installed or 'is not installed'} (the {stack} stack needs {expected})")
     return found
+
+
+def pygame_problems(distributions: list[str] | None = None) -> list[str]:
+    """What is wrong with the installed pygame: two distributions of the one module (empty when fine).
+
+    :param distributions: the installed pygame distributions (default: :func:`pygame_distributions`)
+    """
+    distributions = pygame_distributions() if distributions is None else distributions
+    if len(distributions) < 2:
+        return []
+    return [
+        f"both {' and '.join(distributions)} are installed: they write the same pygame module over each other; "
+        "uninstall both, then install the one of your stack (pygame-ce for the current stack, pygame for the pinned one)"
+    ]
 
 
 def stack_name(versions: dict[str, str | None] | None = None) -> str:
@@ -215,9 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", choices=tuple(REQUIREMENTS), default=None, help="the stack that must be installed")
     args = parser.parse_args(argv)
     print(describe())
+    print(f"pygame: {', '.join(pygame_distributions()) or 'not installed (the game draws nothing: see sb3-behave[render])'}")
     if args.check is None:
         return 0
-    found = problems(args.check)
+    found = problems(args.check) + pygame_problems()
     for problem in found:
         print(f"  not the {args.check} stack: {problem}", file=sys.stderr)
     return 1 if found else 0

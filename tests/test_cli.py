@@ -64,7 +64,7 @@ def test_bench_env_prints_its_table(capsys, tmp_path):
     assert main(["bench", "env", "--seconds", "0.05", "--repeats", "1", "--n-envs", "16", "--markdown-out", str(table)]) == 0
     out = capsys.readouterr().out
     rows = bench_rows(out)
-    # one row per observation kind and env, the peer installed by the bench extra
+    # one row per observation kind and env, the peer installed by `make install`
     assert sorted(rows) == sorted((obs, runner) for obs in ("features", "lidar") for runner in ENV_NAMES)
     for (obs, runner), (n_envs, speed, ratio, met) in rows.items():
         assert n_envs == (16 if runner == "vec" else 1)

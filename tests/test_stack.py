@@ -160,3 +160,42 @@ def test_an_agent_saved_under_numpy_2(tmp_path, capsys, monkeypatch):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "saved with numpy 2" in err, err
     assert not (tmp_path / "demos").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["play", "--record", "demos/alice"],
+        ["compare", "--env", "CartPole-v1", "--agent", "random", "--queries", "1", "--out", "p"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_a_missing_pygame_is_one_line_naming_the_extra(argv, tmp_path):
+    result = _without("pygame", argv, tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "needs the pygame module, which is not installed" in result.stderr
+    assert "pip install 'sb3-behave[render]'" in result.stderr and "pip install pygame" in result.stderr
+
+
+def test_without_pygame_the_game_plays_and_records_but_does_not_draw(tmp_path):
+    # sb3-behave depends on no pygame distribution: the features game, the VecEnv and recording need none.
+    code = (
+        "import sys\nsys.modules['pygame'] = None\nimport gymnasium, sb3_behave\n"
+        "from sb3_behave.demos import record_demonstrations\n"
+        "record_demonstrations('sb3_behave/FlappyBird-v0', 'demos', episodes=1, expert='scripted', max_episode_steps=200,"
+        " progress_bar=False)\n"
+        "env = gymnasium.make('sb3_behave/FlappyBird-v0', render_mode='rgb_array'); env.reset(seed=0)\n"
+        "try:\n    env.render()\nexcept ImportError as error:\n    print(type(error).__name__, error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "demos").glob("episode-*.npz"))) == 1
+    assert result.stdout.startswith("MissingDependencyError drawing Flappy Bird needs the pygame module"), result.stdout
+
+
+def test_two_pygame_distributions_are_a_problem_one_is_not():
+    from sb3_behave.stack import pygame_problems
+
+    assert pygame_problems(["pygame-ce"]) == [] and pygame_problems(["pygame"]) == [] and pygame_problems([]) == []
+    (problem,) = pygame_problems(["pygame-ce", "pygame"])
+    assert "both pygame-ce and pygame are installed" in problem

@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from gymnasium import error as gym_error  # unknown, deprecated or uninstallable env ids
 
-    from sb3_behave.stack import MissingImitationError
+    from sb3_behave.stack import MissingDependencyError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, MissingImitationError, gym_error.Error) as error:  # DemonstrationError: ValueError
+    except (ValueError, FileNotFoundError, MissingDependencyError, gym_error.Error) as error:  # DemonstrationError: ValueError
         if os.environ.get("SB3_BEHAVE_DEBUG"):
             raise
         print(f"sb3-behave: error: {error}", file=sys.stderr)

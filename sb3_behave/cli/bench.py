@@ -25,7 +25,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="env steps per second against flappy-bird-gymnasium",
         description=(
             "Time sb3_behave/FlappyBird-v0 (one env, through gym.make), FlappyBirdVecEnv and "
-            "flappy-bird-gymnasium (if installed: pip install 'sb3-behave[bench]') in this process, "
+            "flappy-bird-gymnasium (if installed: pip install --no-deps flappy-bird-gymnasium==0.4.0) in this process, "
             "on the same observation kind, and print steps per second and the ratios to the peer."
         ),
     )
@@ -83,7 +83,8 @@ def run_env(args: argparse.Namespace) -> int:
 
     _check_markdown_out(args)
     if not bench.peer_available():
-        print("flappy-bird-gymnasium is not installed (pip install 'sb3-behave[bench]'): no peer column", file=sys.stderr)
+        peer = "pip install --no-deps flappy-bird-gymnasium==0.4.0"
+        print(f"flappy-bird-gymnasium is not installed ({peer}): no peer column", file=sys.stderr)
     first_call = bench.warm_up()
     results = bench.run_env_benchmark(
         obs_types=tuple(args.obs), n_envs=args.n_envs, seconds=args.seconds, repeats=args.repeats, progress=_progress

@@ -13,6 +13,7 @@ import numpy as np
 from sb3_behave.demos.recorder import RecordDemonstrations
 from sb3_behave.demos.storage import PathLike
 from sb3_behave.registration import FLAPPY_BIRD_ID, make_env
+from sb3_behave.stack import require_pygame
 
 HUD_HEIGHT = 44
 
@@ -121,6 +122,7 @@ def play(
         (tests use it to press keys)
     :return: one summary dict per finished episode
     """
+    require_pygame("playing in a window")
     import pygame
 
     if speed <= 0:

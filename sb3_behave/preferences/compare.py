@@ -20,6 +20,7 @@ from sb3_behave.preferences.gatherer import PersonGatherer
 from sb3_behave.preferences.reward import PairFragmenter, preference_accuracy, train_reward_model
 from sb3_behave.preferences.storage import FragmentPair, answer_files, check_preferences_folder, load_preferences
 from sb3_behave.preferences.window import ComparisonStopped, check_window_settings
+from sb3_behave.stack import require_pygame
 
 
 def make_rendering_env(env_id: str, env_kwargs: dict[str, Any] | None = None, max_episode_steps: int | None = None) -> Any:
@@ -114,6 +115,7 @@ def compare(
 
     from sb3_behave.agents import make_policy
 
+    require_pygame("the comparison window")  # before any clip is cut: they are drawn, then shown in the window
     if fragment_length < 1:
         raise ValueError(f"fragment_length must be a positive integer, got {fragment_length}")
     if queries < 1:

@@ -20,6 +20,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from sb3_behave.stack import require_pygame
+
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 #: The answer of each key (pygame key names): the probability that the left clip is preferred; ``None`` skips.
@@ -76,6 +78,7 @@ class ComparisonWindow:
 
     # ------------------------------------------------------------------ window
     def _open(self, size: tuple[int, int]) -> None:
+        require_pygame("the comparison window")
         import pygame
 
         try:

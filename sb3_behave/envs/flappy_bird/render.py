@@ -20,6 +20,7 @@ from sb3_behave.envs.flappy_bird.core import (
     SCREEN_WIDTH,
     FlappyBirdCore,
 )
+from sb3_behave.stack import require_pygame
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
@@ -52,6 +53,7 @@ class FlappyBirdRenderer:
     """
 
     def __init__(self, render_mode: str, title: str = "sb3-behave Flappy Bird", speed: float = 1.0) -> None:
+        require_pygame("drawing Flappy Bird")
         import pygame
 
         self._pygame = pygame
