@@ -116,7 +116,10 @@ def warm_start_and_fine_tune(
     evaluation = {"games": 10, "max_frames": max_steps, "seed": seed + 1_000}
     untrained = evaluate_flappy_policy(model, **evaluation)["score"]
     callback = BCWarmStartCallback(
-        demos, bc_epochs=bc_epochs, eval_env=FlappyBirdVecEnv(5, seed=seed + 2_000, max_episode_steps=max_steps)
+        demos,
+        bc_epochs=bc_epochs,
+        eval_env=FlappyBirdVecEnv(5, seed=seed + 2_000, max_episode_steps=max_steps),
+        progress_bar=True,
     )
     model.learn(0, callback=callback, tb_log_name="ppo_bc_warm_start")  # the warm start alone
     warm = evaluate_flappy_policy(model, **evaluation)["score"]

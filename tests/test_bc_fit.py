@@ -149,7 +149,7 @@ def test_balance_actions_shows_rare_actions_as_often_as_common_ones(flappy_demos
 
     def flap_share(balance: float) -> float:
         model = BC("MlpPolicy", FLAPPY, demonstrations=str(flappy_demos), batch_size=64, balance_actions=balance, seed=0)
-        loader = model._data_loader(demos, 64)
+        loader = model._batches(demos, 64)
         return float(np.mean([batch["acts"].float().mean() for _, batch in zip(range(60), loader)]))
 
     assert flap_share(0.0) == pytest.approx(acts.mean(), abs=0.03)
@@ -168,3 +168,47 @@ def test_bad_fitting_options_are_refused_with_their_names(flappy_demos):
         BC("MlpPolicy", FLAPPY, standardize_observations=True, policy_kwargs={"features_extractor_class": FlattenExtractor})
     with pytest.raises(ValueError, match="needs a Box observation space, got Discrete"):
         StandardizedFlatten(gym.spaces.Discrete(3))
+
+
+def test_transition_batches_show_every_transition_once_per_pass_in_a_new_order():
+    from sb3_behave.training import TransitionBatches
+
+    obs, acts = np.arange(1000, dtype=np.float32).reshape(-1, 1), np.arange(1000) % 2
+    batches = TransitionBatches(obs, acts, batch_size=64, seed=3)
+    first, second = list(batches), list(batches)
+    assert len(batches) == len(first) == 15 and all(len(b["obs"]) == 64 for b in first)  # the partial batch dropped
+    seen = np.concatenate([b["obs"].numpy()[:, 0] for b in first])
+    assert len(set(seen)) == 960  # each transition at most once
+    np.testing.assert_array_equal(np.concatenate([b["acts"].numpy() for b in first]), seen.astype(int) % 2)  # pairs kept
+    assert not np.array_equal(seen, np.concatenate([b["obs"].numpy()[:, 0] for b in second]))  # a new order each pass
+    again = TransitionBatches(obs, acts, batch_size=64, seed=3)
+    np.testing.assert_array_equal(next(iter(again))["obs"], first[0]["obs"])  # the seed decides the order
+    with pytest.raises(ValueError, match="1000 demonstrated transitions are fewer than the batch size 2048"):
+        TransitionBatches(obs, acts, batch_size=2048)
+
+
+@pytest.mark.parametrize("env_id", [FLAPPY, "Pendulum-v1"])
+def test_the_bc_loss_without_the_critic_is_imitations_loss(env_id):
+    """The loss bc_trainer gives imitation reads the actor alone: the same loss and gradients as with evaluate_actions."""
+    from imitation.algorithms import bc
+
+    from sb3_behave.training import bc_trainer
+
+    model = BC("MlpPolicy", env_id, seed=0, policy_kwargs={"net_arch": [32, 32]})
+    env = gym.make(env_id)
+    obs = th.as_tensor(np.stack([env.observation_space.sample() for _ in range(128)]))
+    acts = th.as_tensor(np.stack([env.action_space.sample() for _ in range(128)]))
+    trainer = bc_trainer(model.policy, None, 64, 1e-3, np.random.default_rng(0), ent_weight=1e-2, l2_weight=1e-3)
+    assert type(trainer.loss_calculator).__name__ == "ActorOnlyLoss" and trainer.loss_calculator.ent_weight == 1e-2
+    reference = bc.BehaviorCloningLossCalculator(ent_weight=1e-2, l2_weight=1e-3)
+    metrics, gradients = [], []
+    for loss in (trainer.loss_calculator, reference):
+        model.policy.zero_grad(set_to_none=True)
+        metrics.append(loss(model.policy, obs, acts))
+        metrics[-1].loss.backward()
+        gradients.append([th.zeros_like(p) if p.grad is None else p.grad.clone() for p in model.policy.parameters()])
+    for field in ("loss", "neglogp", "entropy", "l2_norm"):
+        assert float(getattr(metrics[0], field)) == pytest.approx(float(getattr(metrics[1], field)), rel=1e-6), field
+    for ours, theirs in zip(*gradients):
+        th.testing.assert_close(ours, theirs)
+    assert any(g.abs().sum() > 0 for g in gradients[0])

@@ -16,6 +16,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from sb3_behave.demos.storage import Demonstrations, load_demonstrations
 from sb3_behave.stack import imitation_bc_warning_silenced
+from sb3_behave.training import bc_trainer
 
 FIT_VALUE_MODES = ("returns", "critic")
 
@@ -93,6 +94,7 @@ class BCWarmStartCallback(BaseCallback):
     :param eval_env: env, VecEnv or env id on which to evaluate the policy right after warm start
     :param n_eval_episodes: episodes of that evaluation
     :param seed: seed of BC's batches and of the value regression
+    :param progress_bar: show a progress bar of BC's batches (also shown with ``verbose=1``)
     :param verbose: 0 silent, 1 a summary and progress bars
     """
 
@@ -115,6 +117,7 @@ class BCWarmStartCallback(BaseCallback):
         eval_env: gym.Env | VecEnv | str | None = None,
         n_eval_episodes: int = 5,
         seed: int | None = 0,
+        progress_bar: bool = False,
         verbose: int = 0,
     ) -> None:
         super().__init__(verbose)
@@ -141,6 +144,7 @@ class BCWarmStartCallback(BaseCallback):
         self.eval_env = eval_env
         self.n_eval_episodes = n_eval_episodes
         self.seed = seed
+        self.progress_bar = progress_bar
         self.warm_started = False
         self.rl_updates = 0  #: RL updates seen since the warm start
         self.stats: dict[str, float] = {}  #: what the warm start measured (also in TensorBoard)
@@ -192,14 +196,12 @@ class BCWarmStartCallback(BaseCallback):
 
         folder = os.path.join(self.logger.dir, "bc") if self.logger.dir else None
         formats = ["tensorboard"] if self.model.tensorboard_log is not None and folder else []
-        return bc.BC(
-            observation_space=self.model.observation_space,
-            action_space=self.model.action_space,
-            rng=self._rng,
-            policy=self.model.policy,
-            demonstrations=self._as_policy_sees(self._trajectories),
-            batch_size=self.bc_batch_size,
-            optimizer_kwargs={"lr": self.bc_learning_rate},
+        return bc_trainer(
+            self.model.policy,
+            self._as_policy_sees(self._trajectories),
+            self.bc_batch_size,
+            self.bc_learning_rate,
+            self._rng,
             ent_weight=self.bc_ent_weight,
             device=self.model.device,
             custom_logger=imitation_logger.configure(folder, formats),
@@ -336,7 +338,9 @@ class BCWarmStartCallback(BaseCallback):
         self._start_normalizer_from_demos()
         self._trainer = self._bc_trainer()
         with imitation_bc_warning_silenced():
-            self._trainer.train(n_epochs=self.bc_epochs, progress_bar=self.verbose > 0)
+            # As n_batches (the same batches as n_epochs): imitation's progress bar then knows its total.
+            n_batches = self.bc_epochs * len(self._trainer._demo_data_loader)
+            self._trainer.train(n_batches=n_batches, progress_bar=self.progress_bar or self.verbose > 0)
         self._apply_exploration_floor()
         self.stats = self._bc_metrics()
         if self.fit_value == "returns":

@@ -15,7 +15,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from sb3_behave.demos.storage import Demonstrations
 from sb3_behave.stack import imitation_bc_warning_silenced
-from sb3_behave.training import gradient_steps
+from sb3_behave.training import TransitionBatches, bc_trainer, flat_transitions, gradient_steps
 from sb3_behave.zoo.adapters.base import ImitationAlgorithm
 from sb3_behave.zoo.adapters.standardize import StandardizedFlatten, standardizers
 
@@ -117,57 +117,35 @@ class BC(ImitationAlgorithm):
                 f"and this env's actions are {type(self.action_space).__name__}: set it to 0"
             )
 
-    def _data_loader(self, demonstrations: Any, batch_size: int) -> Any:
-        """imitation's demonstrations as batches: fits the standardization first, and samples by ``balance_actions``.
+    def _batches(self, demonstrations: Any, batch_size: int) -> Any:
+        """The demonstrations as batches of tensors: fits the standardization first, and samples by ``balance_actions``.
 
         :param demonstrations: what imitation's ``BC.set_demonstrations`` takes (trajectories,
             transitions, or DAgger's data loader)
         :param batch_size: transitions per batch
         """
-        from imitation.algorithms.base import make_data_loader
-        from imitation.data import rollout, types
-        from torch.utils import data as th_data
-
-        transitions = getattr(demonstrations, "dataset", demonstrations)  # DAgger passes a DataLoader
-        if not isinstance(transitions, types.TransitionsMinimal):
-            transitions = rollout.flatten_trajectories(list(transitions))
+        transitions = flat_transitions(demonstrations)
         for module in standardizers(self.policy):
             if not module.is_fitted:
                 module.fit(transitions.obs)
-        if self.balance_actions == 0:
-            return make_data_loader(transitions, batch_size)
-        if len(transitions) < batch_size:
-            raise ValueError(f"{self.algo_name}: {len(transitions)} demonstrations are fewer than batch_size {batch_size}")
-        actions = np.asarray(transitions.acts).astype(np.int64).reshape(-1)
-        frequency = np.bincount(actions) / len(actions)
-        weights = frequency[actions] ** -self.balance_actions
-        generator = th.Generator().manual_seed(int(self._rng().integers(2**31)))
-        sampler = th_data.WeightedRandomSampler(weights, num_samples=len(actions), generator=generator)
-        return th_data.DataLoader(
-            transitions,
-            batch_size=batch_size,
-            sampler=sampler,
-            drop_last=True,
-            collate_fn=types.transitions_collate_fn,
-        )
+        weights = None
+        if self.balance_actions > 0:
+            actions = np.asarray(transitions.acts).astype(np.int64).reshape(-1)
+            frequency = np.bincount(actions) / len(actions)
+            weights = frequency[actions] ** -self.balance_actions
+        try:
+            return TransitionBatches(transitions.obs, transitions.acts, batch_size, int(self._rng().integers(2**31)), weights)
+        except ValueError as error:
+            raise ValueError(f"{self.algo_name}: {error}") from None
 
     def _make_bc_trainer(self, demonstrations: Any, imitation_logger: Any) -> Any:
-        from imitation.algorithms import bc
-
-        adapter = self
-
-        class Trainer(bc.BC):
-            def set_demonstrations(self, demonstrations: Any) -> None:
-                self._demo_data_loader = adapter._data_loader(demonstrations, self.minibatch_size)
-
-        return Trainer(
-            observation_space=self.observation_space,
-            action_space=self.action_space,
-            rng=self._rng(),
-            policy=self.policy,
-            demonstrations=demonstrations,
-            batch_size=self.batch_size,
-            optimizer_kwargs={"lr": self.lr_schedule(1.0)},
+        return bc_trainer(
+            self.policy,
+            demonstrations,
+            self.batch_size,
+            self.lr_schedule(1.0),
+            self._rng(),
+            batches=self._batches,
             ent_weight=self.ent_weight,
             l2_weight=self.l2_weight,
             device=self.device,
