@@ -5,7 +5,7 @@ import pytest
 from imitation.algorithms import bc
 
 from sb3_behave.demos import load_demonstrations, load_episodes
-from sb3_behave.demos.play import KEY_MAPS, key_map_for, parse_key_map, play
+from sb3_behave.demos.play import GAME_OVER_FRAMES, HUD_HEIGHT, KEY_MAPS, key_map_for, parse_key_map, play
 from sb3_behave.envs import FlappyBirdExpert
 
 ENV_ID = "sb3_behave/FlappyBird-v0"
@@ -47,7 +47,8 @@ def test_a_person_plays_flappy_bird_and_bc_can_train_on_it(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert [s["ended"] for s in summaries] == ["time limit", "time limit"]
-    assert "episode 0: score 4, return" in out and "250 frames" in out
+    assert "episode 1: score 4, return" in out and "episode 2: score" in out and "250 frames" in out
+    assert [s["episode"] for s in summaries] == [1, 2]  # as the window numbers them
     episodes = load_episodes(tmp_path / "alice", env=ENV_ID)
     assert [e.metadata["player"] for e in episodes] == ["alice", "alice"]
     assert [e.metadata["seed"] for e in episodes] == [3, 4]
@@ -64,6 +65,30 @@ def test_a_person_plays_flappy_bird_and_bc_can_train_on_it(tmp_path, capsys):
         device="cpu",
     )
     trainer.train(n_batches=5)  # BC trains on what the person played
+
+
+def test_a_crash_stays_on_screen_with_the_score_before_the_next_episode(tmp_path, capsys):
+    """The bird that never flaps crashes: its last frame stays, dimmed, with how the episode ended."""
+    shown = []  # (steps of the episode in progress, brightness of the game area), before each frame's events
+
+    def keyboard(frame, env):
+        window = pygame.display.get_surface()
+        game = pygame.surfarray.array3d(window)[:, : window.get_height() - HUD_HEIGHT]
+        shown.append((env.steps, float(game.mean())))
+        if env.steps == 0:
+            press(pygame.K_DOWN)  # starts an episode without a flap (SPACE and UP flap); ignored while an end is shown
+
+    summaries = play(ENV_ID, record=tmp_path / "d", episodes=2, speed=100.0, seed=0, keys="down=0", on_frame=keyboard)
+    out = capsys.readouterr().out
+    assert [s["ended"] for s in summaries] == ["crashed", "crashed"] and [s["episode"] for s in summaries] == [1, 2]
+    assert "episode 1: score 0," in out and "episode 2: score 0," in out
+    normal = np.median([brightness for steps, brightness in shown if steps > 0])
+    dimmed = [i for i, (_, brightness) in enumerate(shown) if i > 0 and brightness < 0.8 * normal]  # (0: nothing drawn yet)
+    # each end stays for GAME_OVER_FRAMES frames, dimmed under its banner, and no step is taken meanwhile
+    assert len(dimmed) == 2 * GAME_OVER_FRAMES and all(shown[i][0] == 0 for i in dimmed)
+    first = dimmed[:GAME_OVER_FRAMES]
+    assert first == list(range(first[0], first[0] + GAME_OVER_FRAMES)) and shown[first[0] - 1][0] > 0  # right after the crash
+    assert dimmed[-1] == len(shown) - 1  # play ends after the last end was shown
 
 
 def test_escape_quits_and_drops_the_episode_in_progress(tmp_path, capsys):

@@ -16,6 +16,8 @@ from sb3_behave.registration import FLAPPY_BIRD_ID, make_env
 from sb3_behave.stack import require_pygame
 
 HUD_HEIGHT = 44
+#: Frames the last frame of a finished episode stays on screen, marked with how it ended (1.5 s at 1x speed).
+GAME_OVER_FRAMES = 45
 
 
 @dataclass(frozen=True)
@@ -113,14 +115,15 @@ def play(
     :param player: name saved with the episodes (default: the login name)
     :param episodes: stop after this many episodes (default: until ESC)
     :param speed: game speed; below 1 slows the game down for beginners
-    :param seed: seed of the first episode (then ``seed + k``); ``None``: random
+    :param seed: seed of the first episode (then ``seed + 1``, ...); ``None``: random
     :param keys: a custom key map, ``"left=0,right=1,default=0"``
     :param env_kwargs: keyword arguments of ``gym.make``
     :param max_episode_steps: override the env's time limit
     :param skill: a skill label saved with the episodes
     :param on_frame: called as ``on_frame(frame, env)`` before each frame's events are read
         (tests use it to press keys)
-    :return: one summary dict per finished episode
+    :return: one summary dict per finished episode (``"episode"`` counts from 1, as the window and the
+        terminal do)
     """
     require_pygame("playing in a window")
     import pygame
@@ -144,7 +147,9 @@ def play(
     font = pygame.font.Font(None, 22)
     clock = pygame.time.Clock()
     summaries: list[dict[str, Any]] = []
-    episode, frame_index, steps, total, paused, quitting = 0, 0, 0, 0.0, False, False
+    episode, frame_index, steps, total, paused, quitting = 1, 0, 0, 0.0, False, False  # episodes count from 1
+    game_over = 0  # frames left showing the end of the last episode
+    ended = ""
     waiting = True  # each episode starts at the player's first key, not when the window opens
     start_keys = "/".join(k.upper() for k in [*key_map.press, *key_map.hold])
     held: list[int] = []
@@ -156,6 +161,8 @@ def play(
         for event in pygame.event.get():
             if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
                 quitting = True
+            elif game_over:
+                continue  # the end of an episode is shown, not skipped by a key still held from the game
             elif event.type == pygame.KEYDOWN and event.key == pygame.K_p:
                 paused = not paused
             elif event.type == pygame.KEYDOWN and event.key in press:
@@ -168,7 +175,15 @@ def play(
         if quitting:
             break
         frame_index += 1
-        if not paused and not waiting:
+        if game_over:
+            game_over -= 1
+            if game_over == 0:
+                if episodes is not None and episode > episodes:
+                    break
+                env.reset(seed=None if seed is None else seed + episode - 1)
+                frame = env.render()
+                waiting, pending, held = True, None, []
+        elif not paused and not waiting:
             if pending is not None:
                 action = pending
             elif held:
@@ -192,15 +207,16 @@ def play(
                 }
                 summaries.append(summary)
                 print(_summary_line(summary), flush=True)
+                ended = _ending(summary)
+                game_over = GAME_OVER_FRAMES  # then the next episode (or the end of play)
                 episode += 1
                 total, steps = 0.0, 0
-                if episodes is not None and episode >= episodes:
-                    break
-                env.reset(seed=None if seed is None else seed + episode)
-                frame = env.render()
-                waiting, pending, held = True, None, []
-        hint = f"press {start_keys} to start   ESC quit" if waiting else None
-        _draw(window, font, frame, episode, info_score(env), total, player, key_map.help, paused, hint)
+        if game_over:
+            last = summaries[-1]
+            _draw(window, font, frame, episode - 1, last["score"], last["return"], player, "", False, "", banner=ended)
+        else:
+            hint = f"press {start_keys} to start   ESC quit" if waiting else None
+            _draw(window, font, frame, episode, info_score(env), total, player, key_map.help, paused, hint)
         clock.tick(fps)
     if quitting and steps > 0:
         print(f"quit: the episode in progress ({steps} frames) was not saved", flush=True)
@@ -212,6 +228,13 @@ def play(
 def info_score(env: gym.Env) -> Any:
     """The running score of a Flappy Bird env, else ``None``."""
     return getattr(env.unwrapped, "score", None)
+
+
+def _ending(summary: dict[str, Any]) -> str:
+    """The line the window shows over the last frame of a finished episode."""
+    how = "CRASHED" if summary["ended"] == "crashed" else "TIME LIMIT"
+    score = f": score {summary['score']}" if summary["score"] is not None else f": return {summary['return']:.1f}"
+    return f"{how}{score}   episode {summary['episode']} saved" if summary.get("file") else f"{how}{score}"
 
 
 def _summary_line(summary: dict[str, Any]) -> str:
@@ -235,16 +258,22 @@ def _draw(
     help_text: str,
     paused: bool,
     hint: str | None = None,
+    banner: str | None = None,
 ) -> None:
     import pygame
 
     surface = pygame.surfarray.make_surface(np.ascontiguousarray(frame.transpose(1, 0, 2)))
     window.fill((30, 30, 30))
     window.blit(surface, (0, 0))
+    if banner:  # the end of an episode: the last frame, dimmed, with how it ended
+        shade = pygame.Surface((frame.shape[1], frame.shape[0]), pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 110))
+        window.blit(shade, (0, 0))
+        for i, line in enumerate(banner.split("   ")):
+            text = font.render(line, True, (250, 210, 80) if i == 0 else (240, 240, 240))
+            window.blit(text, ((frame.shape[1] - text.get_width()) // 2, frame.shape[0] // 2 - 20 + 24 * i))
     top = frame.shape[0] + 4
-    status = (
-        f"episode {episode + 1}   " + (f"score {score}   " if score is not None else "") + f"return {total:.1f}   {player}"
-    )
+    status = f"episode {episode}   " + (f"score {score}   " if score is not None else "") + f"return {total:.1f}   {player}"
     window.blit(font.render(status, True, (240, 240, 240)), (6, top))
     highlight = paused or hint is not None
     if hint is None:
