@@ -33,6 +33,7 @@ from sb3_behave.preferences import (
 )
 from sb3_behave.preferences.frames import fragment_frames
 from sb3_behave.preferences.storage import answer_files, read_answer
+from sb3_behave.preferences.window import ACCENT, IDLE_MESSAGE
 from sb3_behave.zoo import PreferenceComparisons
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,7 +206,42 @@ def test_window_draws_both_clips_side_by_side():
     assert answer == 0.0
     pixels = pygame.surfarray.array3d(window.surface)
     assert pixels.shape[1] == 26 + 80 + 50 + 12 and (pixels == 200).all(axis=2).sum() >= 60 * 80  # the left clip, scaled
+    # the answer is shown before the window goes on: the chosen clip framed in the accent colour, the other not
+    accent = (pixels == ACCENT).all(axis=2)
+    left_x = int(np.argwhere((pixels == 200).all(axis=2))[:, 0].min())  # the left clip's first column
+    right_x = left_x + 60 + 12  # then the margin
+    assert accent[right_x - 3, 26 : 26 + 80].all() and not accent[left_x - 3, 26 : 26 + 80].any()
     window.close()
+
+
+@pytest.mark.parametrize(
+    "key, framed", [(pygame.K_LEFT, (True, False)), (pygame.K_DOWN, (True, True)), (pygame.K_s, (False, False))]
+)
+def test_the_window_shows_which_answer_a_key_took(key, framed):
+    clip = [np.full((40, 30, 3), 200, np.uint8)] * 3
+    window = ComparisonWindow(fps=1000, clip_height=80)
+    window.ask(clip, clip, "query 1/1", on_frame=lambda frame: frame == 1 and press(key))
+    accent = (pygame.surfarray.array3d(window.surface) == ACCENT).all(axis=2)
+    xs = np.argwhere((pygame.surfarray.array3d(window.surface) == 200).all(axis=2))[:, 0]
+    starts = (int(xs.min()), int(xs.min()) + 60 + 12)
+    assert tuple(bool(accent[x - 3, 26 : 26 + 80].all()) for x in starts) == framed
+    window.close()
+
+
+def test_compare_shows_the_agent_playing_before_the_first_question(tmp_path, monkeypatch):
+    shown = []
+    original = ComparisonWindow.idle
+
+    def idle(self, message=IDLE_MESSAGE, interval=0.1, open_window=False):
+        original(self, message, 0.0, open_window)  # every call draws, for the test
+        shown.append((message, self.surface is not None))
+
+    monkeypatch.setattr(ComparisonWindow, "idle", idle)
+    answer = lambda frame, pair: frame == 1 and press(pygame.K_LEFT)  # noqa: E731
+    compare("CartPole-v1", tmp_path / "p", queries=2, fragment_length=8, fps=1000, seed=0, on_frame=answer)
+    steps = [int(re.search(r"([\d,]+) of", m).group(1).replace(",", "")) for m, _ in shown]
+    assert shown and all(opened for _, opened in shown) and "the agent plays to make the clips" in shown[0][0]
+    assert steps == sorted(steps) and steps[-1] >= 2 * 2 * 8  # counting up to the steps the clips need
 
 
 def test_a_person_trains_the_adapter_and_a_closed_window_resumes(tmp_path):

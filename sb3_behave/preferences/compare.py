@@ -13,6 +13,7 @@ import tempfile
 from typing import Any, Callable
 
 import numpy as np
+from tqdm import tqdm
 
 from sb3_behave.outputs import PathLike
 from sb3_behave.preferences.frames import DEFAULT_FRAME_HEIGHT, RenderedFrames, check_renders_frames
@@ -133,21 +134,7 @@ def compare(
         policy, description = make_policy(agent, env, algo=algo, seed=seed)
         venv = RenderedFrames(DummyVecEnv([lambda: env]), max_height=frame_height)
         venv.seed(seed)
-
-        def act(observations: Any, state: Any, episode_start: Any) -> tuple[np.ndarray, None]:
-            return np.stack([np.asarray(policy(obs)) for obs in observations]), None
-
-        rng = np.random.default_rng(seed)
-        steps = math.ceil(transition_oversampling * 2 * left * fragment_length)
-        trajectories = rollout.generate_trajectories(act, venv, rollout.make_sample_until(min_timesteps=steps), rng=rng)
-        longest = max(len(t) for t in trajectories)
-        if longest < fragment_length:
-            raise ValueError(
-                f"fragment_length {fragment_length}: every episode of the agent {description!r} is shorter "
-                f"(the longest has {longest} steps): choose shorter fragments"
-            )
         quiet = imit_logger.configure(tempfile.mkdtemp(prefix="sb3-behave-compare-"), format_strs=())
-        pairs = PairFragmenter(rng, warning_threshold=0, custom_logger=quiet)(trajectories, fragment_length, left)
         gatherer = PersonGatherer(
             out,
             total=queries,
@@ -158,6 +145,28 @@ def compare(
             verbose=verbose,
             custom_logger=quiet,
         )
+        steps = math.ceil(transition_oversampling * 2 * left * fragment_length)
+        # The agent plays (and every frame is drawn) before the first question: shown in the window and the terminal.
+        bar = tqdm(total=steps, desc="the agent plays to make the clips", unit="step", disable=not verbose, leave=False)
+
+        def act(observations: Any, state: Any, episode_start: Any) -> tuple[np.ndarray, None]:
+            bar.update(len(observations))
+            message = f"the agent plays to make the clips: {min(bar.n, steps):,} of {steps:,} steps"
+            gatherer.window.idle(message, open_window=True)
+            return np.stack([np.asarray(policy(obs)) for obs in observations]), None
+
+        rng = np.random.default_rng(seed)
+        try:
+            trajectories = rollout.generate_trajectories(act, venv, rollout.make_sample_until(min_timesteps=steps), rng=rng)
+        finally:
+            bar.close()
+        longest = max(len(t) for t in trajectories)
+        if longest < fragment_length:
+            raise ValueError(
+                f"fragment_length {fragment_length}: every episode of the agent {description!r} is shorter "
+                f"(the longest has {longest} steps): choose shorter fragments"
+            )
+        pairs = PairFragmenter(rng, warning_threshold=0, custom_logger=quiet)(trajectories, fragment_length, left)
         try:
             gatherer(pairs)
         except ComparisonStopped:

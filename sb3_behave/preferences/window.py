@@ -40,6 +40,10 @@ BACKGROUND = (30, 30, 30)
 TEXT = (240, 240, 240)
 DIM = (170, 170, 170)
 ACCENT = (250, 210, 80)
+#: Seconds the window shows which answer a key took (the chosen clip framed, the answer written) before going on.
+ANSWER_SECONDS = 0.4
+#: What the window writes for each answer.
+ANSWER_WORDS = {1.0: "LEFT is better", 0.0: "RIGHT is better", 0.5: "equal", None: "skipped"}
 
 
 class ComparisonStopped(Exception):
@@ -161,11 +165,29 @@ class ComparisonWindow:
                 if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
                     raise ComparisonStopped("the comparison window was closed")
                 if event.type == pygame.KEYDOWN and event.key in keys:
-                    return keys[event.key]
+                    answer = keys[event.key]
+                    self._show_answer(clips, widths, index % period, progress, answer)
+                    return answer
             self._clock.tick(self.fps)
             index += 1
 
-    def idle(self, message: str = IDLE_MESSAGE, interval: float = 0.1) -> None:
+    def _show_answer(self, clips: list[list[Any]], widths: list[int], step: int, progress: str, answer: float | None) -> None:
+        """Frame the chosen clip (both for equal) and write the answer, for :data:`ANSWER_SECONDS`."""
+        import pygame
+
+        chosen = {1.0: (0,), 0.0: (1,), 0.5: (0, 1)}.get(answer, ())  # type: ignore[call-overload]
+        self._draw(clips, widths, step, f"{progress}: {ANSWER_WORDS[answer]}", flip=False)
+        x = (self._window.get_width() - sum(widths) - MARGIN) // 2
+        for i, width in enumerate(widths):
+            if i in chosen:
+                pygame.draw.rect(self._window, ACCENT, (x - 4, LABEL_HEIGHT - 4, width + 8, self.clip_height + 8), 4)
+            x += width + MARGIN
+        pygame.display.flip()
+        for _ in range(max(1, round(self.fps * ANSWER_SECONDS))):
+            pygame.event.pump()  # the window stays responsive; keys pressed now are dropped by the next question
+            self._clock.tick(self.fps)
+
+    def idle(self, message: str = IDLE_MESSAGE, interval: float = 0.1, open_window: bool = False) -> None:
         """Between queries: keep an open window responsive (its system events handled) and show ``message``.
 
         Cheap to call after every env step: it does something at most once per ``interval`` seconds.
@@ -173,7 +195,10 @@ class ComparisonWindow:
 
         :param message: the line shown in place of the clips
         :param interval: seconds between two redraws
+        :param open_window: open the window if it is closed (before the first question: while the clips are made)
         """
+        if self._window is None and open_window:
+            self._open((MIN_WIDTH, LABEL_HEIGHT + self.clip_height + FOOTER_HEIGHT + MARGIN))
         if self._window is None:
             return
         now = time.monotonic()
@@ -187,7 +212,7 @@ class ComparisonWindow:
         self._window.blit(self._font.render(message, True, ACCENT), (MARGIN, LABEL_HEIGHT + self.clip_height // 2))
         pygame.display.flip()
 
-    def _draw(self, clips: list[list[Any]], widths: list[int], step: int, progress: str) -> None:
+    def _draw(self, clips: list[list[Any]], widths: list[int], step: int, progress: str, flip: bool = True) -> None:
         import pygame
 
         window, font = self._window, self._font
@@ -204,10 +229,13 @@ class ComparisonWindow:
         top = LABEL_HEIGHT + self.clip_height + 12
         window.blit(font.render(progress, True, ACCENT), (MARGIN, top))
         window.blit(font.render(HELP, True, DIM), (MARGIN, top + 22))
-        pygame.display.flip()
+        if flip:
+            pygame.display.flip()
 
 
 __all__ = [
+    "ANSWER_SECONDS",
+    "ANSWER_WORDS",
     "HELP",
     "IDLE_MESSAGE",
     "KEY_ANSWERS",
