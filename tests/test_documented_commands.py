@@ -9,8 +9,11 @@ pages: a rule that matches nothing fails the test, so the docs cannot drift away
 here. ``yaml`` blocks are parsed.
 """
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -34,6 +37,9 @@ SMALLER = [
     (r"--grid 41\b", "--grid 5"),
     (r"^(sb3-behave train --algo preference_comparisons .*)$", r"\1 -params total_comparisons:20 num_iterations:2"),
     (r"^(sb3-behave train .*)$", r"\1 -n 4096"),  # the zoo's -n: env steps of this run
+    (r"^(sb3-behave train --algo valuedice .*)$", r"\1 -n 600"),  # after the line above: the last -n counts
+    (r"^(python -m rl_zoo3\.train .*)$", r"\1 -n 2048 --eval-freq -1"),
+    (r"^(python -m rl_zoo3\.enjoy .*) -n 5000$", r"\1 -n 300 --no-render"),
     (r"^(sb3-behave train .* -optimize .*)$", r"\1 -n 512"),  # after the line above: the last -n counts
     (r"^(sb3-behave enjoy .*)$", r"\1 -n 100 --no-render"),
     (r"(sb3-behave record-video .*) -n 1000\b", r"\1 -n 100"),
@@ -98,6 +104,9 @@ def run_pages(pages, folder, monkeypatch, capsys, used, skipped):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(folder / "minari"))
     namespace: dict = {}
     ran = []
+    # `python` and `sb3-behave` of this test's environment first on the PATH, as in an activated venv
+    shell_env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    shell_env["PYTHONUNBUFFERED"] = "1"
     for page in pages:
         for language, commands in blocks(page):
             for command in commands:
@@ -113,6 +122,10 @@ def run_pages(pages, folder, monkeypatch, capsys, used, skipped):
                 start = time.perf_counter()
                 if language == "python":
                     exec(compile(command, where, "exec"), namespace)  # the blocks build on each other
+                elif command.startswith("python -m rl_zoo3."):
+                    # The unmodified zoo, in its own process, as a user's shell runs it ("$(sb3-behave paths ...)").
+                    run = subprocess.run(["bash", "-c", command], env=shell_env, capture_output=True, text=True)
+                    assert run.returncode == 0, f"{where}: `{command}` exited with {run.returncode}: {run.stderr[-2000:]}"
                 else:
                     argv = shlex.split(command)
                     assert argv[0] == "sb3-behave", f"{where} runs {argv[0]!r}: teach this test how"

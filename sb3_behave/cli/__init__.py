@@ -12,11 +12,11 @@ import os
 import sys
 from typing import Sequence
 
-from sb3_behave.cli import bench, compare, demos, irl, landscape, play, quickstart, record_demos, study, zoo
+from sb3_behave.cli import bench, compare, demos, irl, landscape, paths, play, quickstart, record_demos, study, zoo
 from sb3_behave.cli.common import Parser
 
 #: The modules that add a command (or a group of them), in the order ``--help`` lists them.
-COMMAND_MODULES = (quickstart, play, record_demos, demos, compare, landscape, zoo, irl, study, bench)
+COMMAND_MODULES = (quickstart, play, record_demos, demos, compare, landscape, zoo, paths, irl, study, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
