@@ -390,6 +390,37 @@ def test_train_without_a_config_names_the_file_to_pass(capsys):
     assert "-conf zoo_configs/gail.yml" in capsys.readouterr().err
 
 
+def test_a_failed_run_leaves_no_run_folder_and_the_next_run_takes_its_id(cartpole_demos, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    conf = tmp_path / "bc.yml"
+    entry = {"n_timesteps": 20, "policy": "MlpPolicy", "demonstrations": "nowhere", "batch_size": 16}
+    conf.write_text(yaml.safe_dump({"CartPole-v1": entry}))
+    train = ["train", "--algo", "bc", "--env", "CartPole-v1", "-conf", str(conf), "--eval-freq", "-1"]
+    assert main(train) == 2  # the zoo made logs/bc/CartPole-v1_1, then the demonstrations were not found
+    out = capsys.readouterr()
+    assert "nowhere: no such file" in out.err
+    assert "logs/bc/CartPole-v1_1: removed, the run stopped before it trained" in out.out
+    assert list((tmp_path / "logs" / "bc").iterdir()) == []
+    conf.write_text(yaml.safe_dump({"CartPole-v1": {**entry, "demonstrations": str(cartpole_demos)}}))
+    assert main(train) == 0
+    assert (tmp_path / "logs" / "bc" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()  # the id the failed run took
+
+
+def test_what_training_made_keeps_a_failed_runs_folder(tmp_path):
+    from sb3_behave.zoo.commands import _holds_results
+
+    run = tmp_path / "CartPole-v1_1"
+    (run / "CartPole-v1").mkdir(parents=True)
+    (run / "CartPole-v1" / "config.yml").write_text("{}")
+    (run / "0.monitor.csv").write_text('#{"t_start": 0}\nr,l,t\n')
+    assert not _holds_results(run)  # set up, no episode finished
+    (run / "0.monitor.csv").write_text('#{"t_start": 0}\nr,l,t\n12.0,12,0.1\n')
+    assert _holds_results(run)  # an episode was played: kept
+    (run / "0.monitor.csv").write_text('#{"t_start": 0}\nr,l,t\n')
+    (run / "rl_model_1000_steps.zip").write_text("")
+    assert _holds_results(run)  # a checkpoint: kept
+
+
 def test_the_unmodified_zoo_trains_ppo_on_flappy_bird(tmp_path):
     # --gym-packages: gymnasium 1.x no longer loads the `gymnasium.envs` entry point (docs/install.md says so).
     command = [sys.executable, "-m", "rl_zoo3.train", "--algo", "ppo", "--env", FLAPPY, "--gym-packages", "sb3_behave"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import shutil
 import sys
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -398,9 +399,38 @@ def train(argv: Sequence[str]) -> int:
             require_imitation()
         register_algorithms()
         check_config_entry(conf, algo, _option(argv, "--env") or "CartPole-v1")
-    return _run(
-        "sb3-behave train", zoo_train, argv, _option(argv, "-i", "--trained-agent") or "the trained agent (-i)", shared
-    )
+    runs = Path(_option(argv, "-f", "--log-folder") or "logs") / algo
+    pattern = f"{(_option(argv, '--env') or 'CartPole-v1').replace('/', '-')}_*"
+    before = set(runs.glob(pattern))
+    status: int | None = None
+    try:
+        status = _run(
+            "sb3-behave train", zoo_train, argv, _option(argv, "-i", "--trained-agent") or "the trained agent (-i)", shared
+        )
+        return status
+    finally:
+        if status != 0:  # refused, failed or stopped by an error: its empty run folder would take the next id
+            for folder in sorted(set(runs.glob(pattern)) - before):
+                if folder.is_dir() and not _holds_results(folder):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    print(f"{folder}: removed, the run stopped before it trained (the next run takes its id)", flush=True)
+
+
+#: What the zoo writes into a run folder before training starts.
+_SET_UP_FILES = ("config.yml", "args.yml", "command.txt", "env_kwargs.yml")
+
+
+def _holds_results(folder: Path) -> bool:
+    """Whether a run folder holds anything training made: a model, an evaluation, a finished episode."""
+    for path in folder.rglob("*"):
+        if path.is_dir() or path.name in _SET_UP_FILES:
+            continue
+        if path.name.endswith("monitor.csv"):
+            with open(path, encoding="utf-8", errors="replace") as file:
+                if sum(1 for _ in zip(range(3), file)) <= 2:  # the header lines only: no episode finished
+                    continue
+        return True
+    return False
 
 
 @contextmanager
