@@ -149,7 +149,9 @@ def test_trains_through_the_zoo_with_tensorboard(tmp_path, monkeypatch, capsys):
     trained = PreferenceComparisons.load(run / "CartPole-v1.zip")
     assert trained.num_timesteps >= 256 and trained.comparisons == 10 and trained.fragment_length == 10
     tags = _tags(tmp_path / "tb" / "CartPole-v1" / "PreferenceComparisons_1")
+    # the tags docs/guide/preferences.md names
     assert {"reward/final/train/loss", "reward/final/train/accuracy", "eval/mean_reward"} <= tags
+    assert {"mean/agent/rollout/ep_rew_mean", "mean/agent/train/policy_gradient_loss"} <= tags, sorted(tags)
     assert len(np.load(run / "evaluations.npz")["timesteps"]) >= 2
     # a misspelt key: one line naming it
     conf.write_text(yaml.safe_dump({"CartPole-v1": {**entry, "fragment_lenght": 10}}))
