@@ -7,7 +7,8 @@ Two demonstrators, 10 games each (``record-demos --skill strong`` / ``--skill pr
 
 - *before*: the Flappy Bird entry of ``zoo_configs/bc.yml`` before issue 13 (20,000 gradient
   steps, constant learning rate 1e-3, raw features);
-- *after*: the entry now (100,000 gradient steps, ``lin_1e-3``, ``standardize_observations``).
+- *after*: the entry of issue 13 (100,000 gradient steps of 256, ``lin_1e-3``, ``standardize_observations``,
+  a 256x256 policy; the entry now reaches the same errors in a quarter of the time: ``bc_speed.py``).
 
 Each clone plays 20 deterministic games of 10,000 frames (seeds 12,345..; the score is a share of
 its own demonstrator's score on the same games), and its mistakes are counted against its

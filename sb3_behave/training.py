@@ -188,7 +188,7 @@ def bc_trainer(
 
     The trainer, its loss, its optimizer and its logging are imitation's; two of its inputs change:
     the demonstrations are :class:`TransitionBatches`, and the loss reads the actor alone
-    (:class:`_ActorOnly`). Adam steps all parameters in one call (``foreach``), which gives the same
+    (``_ActorOnly``). Adam steps all parameters in one call (``foreach``), which gives the same
     update as the per-tensor loop (``benchmarks/bc_speed.py`` measures the difference).
 
     :param policy: an SB3 ``ActorCriticPolicy`` (trained in place)
@@ -222,7 +222,7 @@ def bc_trainer(
     if hasattr(policy, "get_distribution"):
 
         class ActorOnlyLoss(bc.BehaviorCloningLossCalculator):
-            """imitation's BC loss, given the policy's actor alone (:class:`_ActorOnly`)."""
+            """imitation's BC loss, given the policy's actor alone (``_ActorOnly``)."""
 
             def __call__(self, policy: Any, obs: Any, acts: Any) -> Any:
                 return super().__call__(_ActorOnly(policy), obs, acts)
