@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 
 from sb3_behave.registration import FLAPPY_BIRD_ID
 from sb3_behave.stack import require_imitation, saved_under_numpy2_is_an_error
+from sb3_behave.untrusted import no_code_from_files
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -198,18 +199,24 @@ def find_zoo_files(folder: Path, env_id: str) -> tuple[Path, Path | None]:
     return model, next((p for p in stats if p.is_file()), None)
 
 
-def load_agent_from_path(path: PathLike, env: gym.Env, algo: str | None = None, device: str = "cpu") -> tuple[Any, Any]:
-    """Load a trained SB3 agent for ``env`` from a ``.zip`` or an RL Zoo run folder.
+def load_agent_from_path(
+    path: PathLike, env: gym.Env, algo: str | None = None, device: str = "cpu", trust_code: bool = False
+) -> tuple[Any, Any]:
+    """Load a trained SB3 agent for ``env`` from a ``.zip`` or an RL Zoo run folder, to act.
+
+    The files are read without running code they hold (:func:`sb3_behave.untrusted.no_code_from_files`).
 
     :param path: a model ``.zip``, or a zoo run folder such as ``logs/ppo/CartPole-v1_1``
     :param env: the env it will act in (its id locates files in a zoo folder)
     :param algo: the algorithm; for a zoo folder it defaults to the name of the folder above
         (``logs/<algo>/...``), for a ``.zip`` to ``ppo``
     :param device: torch device
+    :param trust_code: load with SB3's own unpickling, which runs code a file may hold
     :return: ``(model, vec_normalize or None)``; apply ``vec_normalize.normalize_obs`` to
         observations before ``model.predict``
-    :raises ValueError: no such file, no model in the folder, an unknown algorithm, or an agent
-        saved under numpy 2 loaded under numpy 1
+    :raises ValueError: no such file, no model in the folder, an unknown algorithm, an agent
+        saved under numpy 2 loaded under numpy 1, or a file that holds code
+        (:class:`~sb3_behave.untrusted.UntrustedFileError`)
     """
     path = Path(path)
     env_id = env.spec.id if env.spec is not None else ""
@@ -222,14 +229,12 @@ def load_agent_from_path(path: PathLike, env: gym.Env, algo: str | None = None, 
         algo = algo or "ppo"
     else:
         raise ValueError(f"{path}: expected a model .zip file or an RL Zoo run folder")
-    with saved_under_numpy2_is_an_error(path):
-        model = algorithm_class(algo).load(model_file, device=device)
     normalize = None
-    if stats is not None:
-        from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+    with saved_under_numpy2_is_an_error(path), no_code_from_files(trust_code):
+        model = algorithm_class(algo).load(model_file, device=device)
+        if stats is not None:
+            from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-        # The zoo's own statistics file, written by this user's training run.
-        with saved_under_numpy2_is_an_error(path):
             normalize = VecNormalize.load(str(stats), DummyVecEnv([lambda: env]))
-        normalize.training = False
+            normalize.training = False
     return model, normalize

@@ -58,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "func", None) is None:
             parser.print_help()
             return 0
-        return int(args.func(args) or 0)
+        from sb3_behave.untrusted import trusting_code
+
+        with trusting_code(getattr(args, "trust_code", False)):  # --trust-code of the commands that load agents
+            return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, MissingDependencyError, gym_error.Error) as error:  # DemonstrationError: ValueError
         if os.environ.get("SB3_BEHAVE_DEBUG"):
             raise

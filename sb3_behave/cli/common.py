@@ -115,3 +115,13 @@ def print_and_write(text: str, markdown_out: Path | None) -> None:
         markdown_out.parent.mkdir(parents=True, exist_ok=True)
         markdown_out.write_text(text + "\n")
         print(f"\ntable written to {markdown_out}")
+
+
+def add_trust_code_argument(parser: argparse.ArgumentParser) -> None:
+    """``--trust-code``: the agent's files read with SB3's own unpickling (see :mod:`sb3_behave.untrusted`)."""
+    parser.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="read the agent's files (model .zip, run folder) with SB3's and the zoo's own unpickling and YAML, which "
+        "run code a file may hold; without it they are read as data and a file that holds code is refused",
+    )

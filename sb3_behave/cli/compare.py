@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sb3_behave.cli.common import COUNT, POSITIVE, SEED, add_env_arguments, parse_env_kwargs, whole
+from sb3_behave.cli.common import COUNT, POSITIVE, SEED, add_env_arguments, add_trust_code_argument, parse_env_kwargs, whole
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_env_arguments(parser)
     parser.add_argument("--agent", default="random", help="random, scripted (Flappy Bird), a model .zip or a zoo run folder")
+    add_trust_code_argument(parser)
     parser.add_argument(
         "--algo", default=None, help="algorithm of a model .zip (default ppo) or zoo folder (default: inferred)"
     )

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sb3_behave.cli.common import COUNT, POSITIVE, PROBABILITY, SEED, add_env_arguments, parse_env_kwargs
+from sb3_behave.cli.common import (
+    COUNT,
+    POSITIVE,
+    PROBABILITY,
+    SEED,
+    add_env_arguments,
+    add_trust_code_argument,
+    parse_env_kwargs,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -41,6 +49,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--policy", default="fresh", help="'fresh' (a random init of --algo's MlpPolicy), a model .zip or an RL Zoo run folder"
     )
+    add_trust_code_argument(parser)
     parser.add_argument(
         "--algo", default=None, help="algorithm of the policy: ppo, a2c, trpo (default: ppo; inferred for a zoo folder)"
     )

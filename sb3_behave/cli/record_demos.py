@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sb3_behave.cli.common import COUNT, PROBABILITY, SEED, add_env_arguments, parse_env_kwargs, print_stats, real
+from sb3_behave.cli.common import (
+    COUNT,
+    PROBABILITY,
+    SEED,
+    add_env_arguments,
+    add_trust_code_argument,
+    parse_env_kwargs,
+    print_stats,
+    real,
+)
 from sb3_behave.cli.demos import print_dart
 
 
@@ -47,6 +56,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--skill", choices=tuple(SKILL_PRESETS), default=None, help="Flappy Bird demonstrator preset")
     parser.add_argument("--player", default=None, help="name saved as the player (default: a description of the expert)")
     parser.add_argument("--seed", type=SEED, default=0, help="episode k is reset with seed + k (default: %(default)s)")
+    add_trust_code_argument(parser)
     parser.set_defaults(func=run)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Callable, ContextManager, Iterator, Sequence
 import numpy as np
 
 from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, require_imitation
+from sb3_behave.untrusted import no_code_from_files
 from sb3_behave.zoo.vec_envs import check_native_vec_env, take_vec_env, training_on_native_vec_env
 
 #: Where the package keeps its pretrained agents, in the zoo's layout (``<algo>/<env>_<n>/``).
@@ -357,11 +358,28 @@ def _run(
     return 0
 
 
+#: sb3-behave's option of ``train``, ``enjoy`` and ``record-video`` (taken out before the zoo parses the rest).
+TRUST_CODE = "--trust-code"
+TRUST_CODE_HELP = (
+    "read the agent's files with the zoo's and SB3's own YAML and unpickling, which run code a file may hold "
+    "(without it they are read as data, and a file that holds code is refused): only for agents you trust"
+)
+
+
+def _take_trust_code(argv: Sequence[str]) -> tuple[list[str], bool]:
+    return [arg for arg in argv if arg != TRUST_CODE], TRUST_CODE in argv
+
+
+def _print_trust_code_help(argv: Sequence[str]) -> None:
+    if "-h" in argv or "--help" in argv:
+        print(f"sb3-behave's option:\n  {TRUST_CODE:<24}{TRUST_CODE_HELP}\n", flush=True)
+
+
 def train(argv: Sequence[str]) -> int:
     """``rl_zoo3.train`` with sb3-behave's algorithms; ``argv`` are the zoo's own arguments."""
     from rl_zoo3.train import train as zoo_train
 
-    argv = list(argv)
+    argv, trust = _take_trust_code(argv)
     algo = _option(argv, "--algo") or "ppo"
     from sb3_behave.agents import ALGORITHMS
 
@@ -372,6 +390,7 @@ def train(argv: Sequence[str]) -> int:
         print("sb3-behave's value of --vec-env:")
         print(f"  {'--vec-env flappy':<24}train and evaluate on FlappyBirdVecEnv (sb3_behave/FlappyBird-v0 only): all games")
         print(f"  {'':<24}in one compiled step, same seeds and env_kwargs as --vec-env dummy (docs/guide/flappy_bird.md)")
+        print(f"  {TRUST_CODE:<24}accept policy_kwargs written as Python text in -conf (the zoo evaluates it)")
         print(flush=True)
         shared: ContextManager[Any] = nullcontext()  # nothing checked: the zoo prints its help and exits
         argv = [arg for arg in argv if arg.partition("=")[0] not in SHARED_STUDY_OPTIONS]
@@ -398,7 +417,7 @@ def train(argv: Sequence[str]) -> int:
         if algo in ALGORITHMS:
             require_imitation()
         register_algorithms()
-        check_config_entry(conf, algo, _option(argv, "--env") or "CartPole-v1")
+        check_config_entry(conf, algo, _option(argv, "--env") or "CartPole-v1", trust_code=trust)
     runs = Path(_option(argv, "-f", "--log-folder") or "logs") / algo
     pattern = f"{(_option(argv, '--env') or 'CartPole-v1').replace('/', '-')}_*"
     before = set(runs.glob(pattern))
@@ -440,16 +459,18 @@ def _both(outer: ContextManager[Any], inner: ContextManager[Any]) -> Iterator[No
 
 
 def enjoy(argv: Sequence[str]) -> int:
-    """``rl_zoo3.enjoy`` with sb3-behave's algorithms and pretrained agents."""
+    """``rl_zoo3.enjoy`` with sb3-behave's algorithms and pretrained agents; the agent's files are read as data."""
     from rl_zoo3.enjoy import enjoy as zoo_enjoy
 
+    argv, trust = _take_trust_code(argv)
+    _print_trust_code_help(argv)
     argv = with_default_folder(argv)
-    with _reporting_scores():
+    with _reporting_scores(), no_code_from_files(trust):
         return _run("sb3-behave enjoy", zoo_enjoy, argv, _agent_label(argv))
 
 
 def record_video(argv: Sequence[str]) -> int:
-    """``rl_zoo3.record_video`` with sb3-behave's algorithms and pretrained agents."""
+    """``rl_zoo3.record_video`` with sb3-behave's algorithms and pretrained agents; the agent's files are read as data."""
     import runpy
 
     try:
@@ -460,11 +481,13 @@ def record_video(argv: Sequence[str]) -> int:
     def zoo_record_video() -> None:  # the zoo's script has no function to call: run it as __main__
         runpy.run_module("rl_zoo3.record_video", run_name="__main__")
 
+    argv, trust = _take_trust_code(argv)
+    _print_trust_code_help(argv)
     argv = with_default_folder(argv)
     folder = _option(argv, "-f", "--folder")
     if folder is not None and Path(folder) == PRETRAINED_FOLDER and _option(argv, "-o", "--output-folder") is None:
         # The zoo writes next to the agent by default: never into the installed package.
         argv += ["-o", "videos"]
         print(f"videos go to {Path('videos').resolve()} (-o to choose another folder)", flush=True)
-    with _reporting_scores():
+    with _reporting_scores(), no_code_from_files(trust):
         return _run("sb3-behave record-video", zoo_record_video, argv, _agent_label(argv))

@@ -32,7 +32,7 @@ SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf", "delta_std")
 _LINEAR = re.compile(r"lin_[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
-def check_config_entry(path: str | Path, algo: str, env_id: str) -> None:
+def check_config_entry(path: str | Path, algo: str, env_id: str, trust_code: bool = False) -> None:
     """Check the entry of ``env_id`` in the zoo hyperparameter file ``path`` for the algorithm ``algo``.
 
     Unknown keys (for algorithms whose constructor lists its keywords), schedules that are neither a
@@ -43,6 +43,7 @@ def check_config_entry(path: str | Path, algo: str, env_id: str) -> None:
     :param path: the ``-conf`` file
     :param algo: the zoo name of the algorithm (``ppo``, ``bc``, ...), registered in ``rl_zoo3.utils.ALGOS``
     :param env_id: the env the zoo will train on
+    :param trust_code: allow ``policy_kwargs`` written as Python text (the zoo evaluates it: the file runs code)
     :raises ValueError: naming the file, the entry, the key, its value and what was expected
     """
     import yaml
@@ -69,6 +70,11 @@ def check_config_entry(path: str | Path, algo: str, env_id: str) -> None:
     defaults = {k: p.default for k, p in parameters.items() if k not in ("self", "env")}
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     for key, value in entry.items():
+        if key == "policy_kwargs" and isinstance(value, str) and not trust_code:
+            raise ValueError(
+                f"{where}: policy_kwargs is Python text ({value[:60]!r}), which the zoo would run: write it as YAML "
+                "(policy_kwargs: {net_arch: [64, 64]}), or pass --trust-code if the file is yours"
+            )
         if not takes_any and key not in defaults and key not in ZOO_KEYS:
             known = sorted((set(defaults) | ZOO_KEYS) - {"_init_setup_model"})
             close = difflib.get_close_matches(str(key), known, n=1)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sb3_behave.agents import algorithm_class
 from sb3_behave.stack import saved_under_numpy2_is_an_error
+from sb3_behave.untrusted import no_code_from_files
 
 
 def load_agent(
@@ -20,6 +21,7 @@ def load_agent(
     device: str = "cpu",
     env_kwargs: dict[str, Any] | None = None,
     hub: bool = True,
+    trust_code: bool = False,
 ) -> Any:
     """Load an agent trained by the RL Zoo, with the env it was trained on (VecNormalize statistics applied).
 
@@ -39,8 +41,12 @@ def load_agent(
     :param device: torch device
     :param env_kwargs: keyword arguments of the env, over those saved with the run
     :param hub: try the Hugging Face hub when the agent is in none of the folders
+    :param trust_code: read the run's files with the zoo's and SB3's own YAML and unpickling,
+        which run code a file may hold (by default they are read as data:
+        :func:`sb3_behave.untrusted.no_code_from_files`)
     :return: the model, its env set to the zoo's test VecEnv
-    :raises ValueError: no such run, and the hub is off or unreachable (the message says which)
+    :raises ValueError: no such run, and the hub is off or unreachable (the message says which),
+        or a file that holds code (:class:`~sb3_behave.untrusted.UntrustedFileError`)
     """
     from rl_zoo3.utils import EnvironmentName, get_model_path
 
@@ -86,12 +92,13 @@ def load_agent(
     from rl_zoo3.utils import create_test_env, get_saved_hyperparams
 
     stats_path = str(Path(log_path) / env_name)
-    hyperparams, maybe_stats_path = get_saved_hyperparams(stats_path, test_mode=True)
-    saved_kwargs: dict[str, Any] = {}
-    args_path = Path(stats_path) / "args.yml"
-    if args_path.is_file():
-        saved_kwargs = (yaml.load(args_path.read_text(), Loader=yaml.UnsafeLoader) or {}).get("env_kwargs") or {}
-    with saved_under_numpy2_is_an_error(log_path):  # the run's vecnormalize.pkl and model
+    # The run's YAML, vecnormalize.pkl and model are read as data (trust_code: with the zoo's own loaders).
+    with saved_under_numpy2_is_an_error(log_path), no_code_from_files(trust_code, where=stats_path):
+        hyperparams, maybe_stats_path = get_saved_hyperparams(stats_path, test_mode=True)
+        saved_kwargs: dict[str, Any] = {}
+        args_path = Path(stats_path) / "args.yml"
+        if args_path.is_file():
+            saved_kwargs = (yaml.load(args_path.read_text(), Loader=yaml.UnsafeLoader) or {}).get("env_kwargs") or {}
         env = create_test_env(
             env_id,
             n_envs=n_envs,
