@@ -157,9 +157,9 @@ class _ActorOnly:
     """What imitation's BC loss reads of a policy, without running the value head.
 
     The loss needs the log-probability of the demonstrated action and the entropy; SB3's
-    ``evaluate_actions`` also runs the critic, whose output the loss discards (for a 256x256
-    policy, a third of the work of a gradient step). The numbers, and so the gradients, are the
-    same; the L2 term still reads every parameter.
+    ``evaluate_actions`` also runs the critic, whose output the loss discards (for a policy whose
+    critic is as large as its actor, a large share of a gradient step). The numbers, and so the
+    gradients, are the same; the L2 term still reads every parameter.
     """
 
     def __init__(self, policy: Any) -> None:
@@ -189,7 +189,7 @@ def bc_trainer(
     The trainer, its loss, its optimizer and its logging are imitation's; two of its inputs change:
     the demonstrations are :class:`TransitionBatches`, and the loss reads the actor alone
     (``_ActorOnly``). Adam steps all parameters in one call (``foreach``), which gives the same
-    update as the per-tensor loop (``benchmarks/bc_speed.py`` measures the difference).
+    update as the per-tensor loop (``benchmarks/bc_speed.py`` measures what the changes give).
 
     :param policy: an SB3 ``ActorCriticPolicy`` (trained in place)
     :param demonstrations: trajectories or transitions (what ``bc.BC`` takes)
