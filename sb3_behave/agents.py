@@ -138,7 +138,9 @@ def model_policy(path: PathLike, env: gym.Env, algo: str | None = None) -> Polic
     return act
 
 
-def make_policy(expert: str, env: gym.Env, algo: str | None = None, seed: int = 0) -> tuple[Policy, str]:
+def make_policy(
+    expert: str, env: gym.Env, algo: str | None = None, seed: int = 0, flag: str = "--expert"
+) -> tuple[Policy, str]:
     """The policy named by ``expert``, and a description of it (saved as the player).
 
     :param expert: ``"scripted"`` (the steady Flappy Bird expert), ``"precise"`` (the precise one),
@@ -146,6 +148,7 @@ def make_policy(expert: str, env: gym.Env, algo: str | None = None, seed: int = 
     :param env: the env to play
     :param algo: the algorithm of a model or zoo folder
     :param seed: seed of random play
+    :param flag: the option that named it, for the message when it names nothing
     """
     if expert in SCRIPTED_EXPERTS:
         style = SCRIPTED_EXPERTS[expert]
@@ -155,7 +158,7 @@ def make_policy(expert: str, env: gym.Env, algo: str | None = None, seed: int = 
     path = Path(expert)
     if not path.exists():
         raise ValueError(
-            f"--expert {expert!r}: expected 'scripted', 'precise', 'random', a model .zip or an RL Zoo run folder"
+            f"{flag} {expert!r}: expected 'scripted', 'precise', 'random', a model .zip or an RL Zoo run folder"
         )
     return model_policy(path, env, algo), f"model:{path}"
 

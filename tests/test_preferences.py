@@ -297,6 +297,9 @@ def test_compare_command_end_to_end_and_its_refusals(tmp_path, capsys):
     assert main(["compare", "--env", FLAPPY, "--out", str(demos)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "is not a preferences folder (it holds 'episode-1.npz')" in err
+    assert main(["compare", "--env", FLAPPY, "--agent", str(tmp_path / "nothere.zip"), "--out", str(tmp_path / "p3")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--agent " in err and "nothere.zip': expected 'scripted'" in err  # the flag given
 
 
 def test_the_example_runs_in_demo_mode(tmp_path):

@@ -131,7 +131,7 @@ def compare(
     try:  # the env (and the window) are closed whatever fails
         if left == 0:
             return summary
-        policy, description = make_policy(agent, env, algo=algo, seed=seed)
+        policy, description = make_policy(agent, env, algo=algo, seed=seed, flag="--agent")
         venv = RenderedFrames(DummyVecEnv([lambda: env]), max_height=frame_height)
         venv.seed(seed)
         quiet = imit_logger.configure(tempfile.mkdtemp(prefix="sb3-behave-compare-"), format_strs=())

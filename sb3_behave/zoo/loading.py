@@ -7,7 +7,7 @@ from typing import Any
 
 from sb3_behave.agents import algorithm_class
 from sb3_behave.stack import saved_under_numpy2_is_an_error
-from sb3_behave.untrusted import no_code_from_files
+from sb3_behave.untrusted import no_code_from_files, zoo_yaml_loader
 
 
 def load_agent(
@@ -98,7 +98,8 @@ def load_agent(
         saved_kwargs: dict[str, Any] = {}
         args_path = Path(stats_path) / "args.yml"
         if args_path.is_file():
-            saved_kwargs = (yaml.load(args_path.read_text(), Loader=yaml.UnsafeLoader) or {}).get("env_kwargs") or {}
+            loader = yaml.UnsafeLoader if trust_code else zoo_yaml_loader(str(args_path))
+            saved_kwargs = (yaml.load(args_path.read_text(), Loader=loader) or {}).get("env_kwargs") or {}
         env = create_test_env(
             env_id,
             n_envs=n_envs,
