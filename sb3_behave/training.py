@@ -232,12 +232,23 @@ def bc_trainer(
     return trainer
 
 
-def default_batches(demonstrations: Any, batch_size: int, rng: np.random.Generator) -> Any:
-    """Every transition once per epoch, as tensors; Dict observations go through imitation's own loader."""
+def default_batches(
+    demonstrations: Any, batch_size: int, rng: np.random.Generator, weights: np.ndarray | None = None
+) -> Any:
+    """The demonstrations as :class:`TransitionBatches`; Dict observations go through imitation's own loader.
+
+    :param demonstrations: trajectories, transitions, or DAgger's data loader
+    :param batch_size: transitions per batch
+    :param rng: seeds the order of the batches
+    :param weights: sampling weight of each transition (``None``: each once per epoch)
+    :raises ValueError: fewer transitions than ``batch_size``, or weights for Dict observations
+    """
     from imitation.algorithms.base import make_data_loader
     from imitation.data import types
 
     transitions = flat_transitions(demonstrations)
     if isinstance(transitions.obs, types.DictObs):
+        if weights is not None:
+            raise ValueError("weighted sampling of demonstrations takes array observations, not Dict ones")
         return make_data_loader(transitions, batch_size)
-    return TransitionBatches(transitions.obs, transitions.acts, batch_size, seed=int(rng.integers(2**31)))
+    return TransitionBatches(transitions.obs, transitions.acts, batch_size, int(rng.integers(2**31)), weights)

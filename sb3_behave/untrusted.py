@@ -101,10 +101,6 @@ def _safe_class(module: str, obj: Any) -> bool:
 class _DataUnpickler(pickle.Unpickler):
     """An unpickler that finds only the names of :data:`ALLOWED`: data, spaces, and allowed classes by name."""
 
-    def __init__(self, file: Any, where: str) -> None:
-        super().__init__(file)
-        self.where = where
-
     def find_class(self, module: str, name: str) -> Any:
         if "." not in name:
             named = ALLOWED.get(module)
@@ -134,7 +130,7 @@ def load_data_pickle(data: bytes, where: str) -> Any:
     try:
         with warnings.catch_warnings():  # numpy 2 reading numpy 1's names of its internals: not the user's business
             warnings.filterwarnings("ignore", message="numpy.core", category=DeprecationWarning)
-            return _DataUnpickler(io.BytesIO(data), where).load()
+            return _DataUnpickler(io.BytesIO(data)).load()
     except _Refused as refused:
         raise UntrustedFileError(
             f"{where}: holds {refused} (code, or a class of another package), which sb3-behave does not run from a "

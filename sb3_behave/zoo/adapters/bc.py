@@ -15,7 +15,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from sb3_behave.demos.storage import Demonstrations
 from sb3_behave.stack import imitation_bc_warning_silenced
-from sb3_behave.training import TransitionBatches, bc_trainer, flat_transitions, gradient_steps
+from sb3_behave.training import bc_trainer, default_batches, flat_transitions, gradient_steps
 from sb3_behave.zoo.adapters.base import ImitationAlgorithm
 from sb3_behave.zoo.adapters.standardize import StandardizedFlatten, standardizers
 
@@ -134,7 +134,7 @@ class BC(ImitationAlgorithm):
             frequency = np.bincount(actions) / len(actions)
             weights = frequency[actions] ** -self.balance_actions
         try:
-            return TransitionBatches(transitions.obs, transitions.acts, batch_size, int(self._rng().integers(2**31)), weights)
+            return default_batches(transitions, batch_size, self._rng(), weights)
         except ValueError as error:
             raise ValueError(f"{self.algo_name}: {error}") from None
 
