@@ -1,6 +1,8 @@
 """Minari datasets: export a demo folder, read it back (by id and by path), checked like our own files."""
 
 import json
+import os
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -183,10 +185,34 @@ def test_a_dataset_of_a_minari_this_one_cannot_read_is_one_line(flappy_folder, m
 
 def test_a_failed_export_leaves_nothing_behind(flappy_folder, minari_root, monkeypatch):
     def fail(*args, **kwargs):
-        (minari_root / "ns" / "flappy-v0" / "data").mkdir(parents=True)  # as far as Minari got
+        (Path(os.environ["MINARI_DATASETS_PATH"]) / "ns" / "flappy-v0" / "data").mkdir(parents=True)  # as far as it got
         raise OSError("disk full")
 
     monkeypatch.setattr(minari, "create_dataset_from_buffers", fail)
     with pytest.raises(OSError, match="disk full"):
         export_minari(load_episodes(flappy_folder), "ns/flappy-v0")
     assert not minari_root.exists()  # the root, the namespace and the dataset were all made by the failed export
+
+
+def test_an_export_killed_on_the_way_leaves_nothing_under_its_id(flappy_folder, minari_root, monkeypatch):
+    seen = {}
+    original = minari.create_dataset_from_buffers
+
+    def watch(dataset_id, *args, **kwargs):  # where Minari writes while it works: the staging root, not the id
+        seen["root"] = Path(os.environ["MINARI_DATASETS_PATH"])
+        dataset = original(dataset_id, *args, **kwargs)
+        seen["written"] = sorted(p.name for p in (seen["root"] / dataset_id / "data").iterdir())
+        seen["visible"] = (minari_root / dataset_id).exists()
+        return dataset
+
+    monkeypatch.setattr(minari, "create_dataset_from_buffers", watch)
+    stale = minari_root / ".sb3-behave-export-999999999" / "ns" / "flappy-v0" / "data"  # a run killed with -9
+    stale.mkdir(parents=True)
+    (stale / "main_data.hdf5").write_bytes(b"half")
+    with pytest.raises(DemonstrationError, match=r"ns/flappy-v0: no such file or folder \(nor a Minari dataset id"):
+        load_episodes("ns/flappy-v0")  # what a killed run leaves is not a dataset under the id
+    export_minari(load_episodes(flappy_folder), "ns/flappy-v0")
+    assert seen["root"].parent == minari_root and seen["root"].name.startswith(".sb3-behave-export-")
+    assert "metadata.json" in seen["written"] and not seen["visible"]  # complete before it appears under its id
+    assert sorted(p.name for p in minari_root.iterdir()) == ["ns"]  # the stale staging folder and its own are gone
+    assert len(load_episodes("ns/flappy-v0")) == 4

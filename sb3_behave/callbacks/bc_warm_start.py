@@ -14,7 +14,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from sb3_behave.demos.storage import Demonstrations, load_demonstrations
+from sb3_behave.demos.episodes import Demonstrations
+from sb3_behave.demos.storage import load_demonstrations
 from sb3_behave.stack import imitation_bc_warning_silenced
 from sb3_behave.training import bc_trainer
 

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from stable_baselines3.common.callbacks import BaseCallback
 
-from sb3_behave.demos.storage import Demonstrations
+from sb3_behave.demos.episodes import Demonstrations
 from sb3_behave.landscape.directions import DEFAULT_WEIGHTS
 
 

@@ -4,12 +4,10 @@ from sb3_behave.stack import require_imitation
 
 require_imitation()  # imitation is installed separately: say how, before anything imports it
 
+from sb3_behave.demos.episodes import DemonstrationError, Demonstrations, Episode  # noqa: E402
 from sb3_behave.demos.record import SKILL_PRESETS, DartNoise, play_episodes, record_demonstrations  # noqa: E402
 from sb3_behave.demos.recorder import RecordDemonstrations  # noqa: E402
 from sb3_behave.demos.storage import (  # noqa: E402
-    DemonstrationError,
-    Demonstrations,
-    Episode,
     load_demonstrations,
     load_episodes,
     read_episode,

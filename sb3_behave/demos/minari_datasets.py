@@ -5,7 +5,7 @@ A Minari dataset lives in the local Minari root (``$MINARI_DATASETS_PATH``, by d
 :func:`export_minari` writes one from our episodes, with terminations kept apart from truncations
 (a time limit is a truncation) and each episode's sb3-behave metadata (env id and kwargs, seed,
 score, player, skill, ...) stored beside it. :func:`read_minari` reads one back, from a path or a
-dataset id in the local root, as :class:`~sb3_behave.demos.storage.Episode` objects, which the
+dataset id in the local root, as :class:`~sb3_behave.demos.episodes.Episode` objects, which the
 loader then checks like our own files.
 
 Needs the ``minari`` extra (``pip install 'sb3-behave[minari]'``); nothing here downloads.
@@ -23,13 +23,18 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from sb3_behave.demos.storage import DemonstrationError, Episode, env_kwargs, json_safe, make_trajectory, parse_metadata
+from sb3_behave.demos.episodes import DemonstrationError, Episode, env_kwargs, json_safe, make_trajectory, parse_metadata
+from sb3_behave.limits import check_claim
 
 if TYPE_CHECKING:
     import gymnasium as gym
 
 #: The install command named when minari is missing.
 MINARI_INSTALL = "pip install 'sb3-behave[minari]'"
+#: The name of an export's staging folder in the Minari root, followed by its process id.
+STAGING_PREFIX = ".sb3-behave-export-"
+#: The longest part of a dataset id (a folder name each), in bytes.
+MAX_ID_PART = 200
 #: The per-episode Minari metadata key that holds an episode's sb3-behave metadata, as JSON.
 METADATA_KEY = "sb3_behave_metadata"
 #: The most metadata.json we read (it holds spaces and specs, a few kB in practice).
@@ -73,8 +78,12 @@ def _metadata(folder: Path) -> dict[str, Any] | None:
 def _locate(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]] | None:
     """The ``data`` folder of the Minari dataset at ``path`` and its metadata, or ``None``."""
     path = Path(path)
-    candidates = [path / "data", path] if path.exists() else []
-    if not path.exists() and not path.is_absolute():
+    try:
+        exists = path.exists()
+    except OSError:  # a name too long for the file system: no dataset there
+        return None
+    candidates = [path / "data", path] if exists else []
+    if not exists and not path.is_absolute() and len(str(path).encode()) <= 4 * MAX_ID_PART:
         candidates.append(minari_root() / path / "data")
     for folder in candidates:
         metadata = _metadata(folder)
@@ -97,7 +106,13 @@ def minari_data_folder(path: str | os.PathLike[str]) -> Path | None:
 
 
 def check_dataset_id(dataset_id: str) -> None:
-    """Refuse a string that is not a Minari dataset id, ``(namespace/)name-v<version>``."""
+    """Refuse a string that is not a Minari dataset id, ``(namespace/)name-v<version>``, or too long for a folder name."""
+    longest = max((len(part.encode()) for part in dataset_id.split("/")), default=0)
+    if longest > MAX_ID_PART:
+        raise DemonstrationError(
+            f"Minari dataset id {dataset_id[:40]!r}...: a part of {longest} bytes, over the {MAX_ID_PART} "
+            "a folder name may have"
+        )
     _minari()
     from minari.dataset.minari_dataset import parse_dataset_id
 
@@ -140,6 +155,7 @@ def read_minari(path: str | os.PathLike[str]) -> list[Episode]:
             f"(it reads datasets of {', '.join(sorted(minari.supported_dataset_versions))}): export it again with this "
             "minari (the pinned stack has 0.5.3, the current one 0.5.4)"
         )
+    _check_declared_size(folder, dataset_metadata)
     try:
         dataset = minari.MinariDataset(folder)
         indices = [int(i) for i in dataset.episode_indices]
@@ -168,7 +184,69 @@ def read_minari(path: str | os.PathLike[str]) -> list[Episode]:
             source, np.asarray(data.observations), np.asarray(data.actions), np.asarray(data.rewards), terminal
         )
         episodes.append(Episode(trajectory, dict(metadata), source))
+    _check_against_metadata(path, dataset, dataset_metadata, episodes)
     return episodes
+
+
+def _check_declared_size(folder: Path, dataset_metadata: dict[str, Any]) -> None:
+    """Refuse a dataset whose arrays would take more than the budget of one file, before Minari reads any.
+
+    HDF5 datasets declare their shapes (a compressed one of zeros can claim any size in a few kB);
+    arrow files are not compressed, so their size on disk is what they take.
+    """
+    if dataset_metadata.get("data_format", "hdf5") == "hdf5" and (folder / "main_data.hdf5").is_file():
+        import h5py
+
+        total = 0
+
+        def add(name: str, item: Any) -> None:
+            nonlocal total
+            if isinstance(item, h5py.Dataset):
+                total += int(item.size) * item.dtype.itemsize
+
+        try:
+            with h5py.File(folder / "main_data.hdf5", "r") as file:
+                file.visititems(add)
+        except (OSError, ValueError, RuntimeError) as error:
+            raise DemonstrationError(f"{folder}: cannot read the Minari dataset ({type(error).__name__}: {error})") from None
+    else:
+        total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    check_claim(folder, total, "its episodes", error=DemonstrationError)
+
+
+def _check_against_metadata(path: Any, dataset: Any, declared: dict[str, Any], episodes: Sequence[Episode]) -> None:
+    """Refuse a dataset whose ``metadata.json`` (counts, spaces) contradicts the episodes it holds."""
+    steps = sum(len(e.trajectory.acts) for e in episodes)
+    for key, held in (("total_episodes", len(episodes)), ("total_steps", steps)):
+        if key in declared and declared[key] != held:
+            raise DemonstrationError(f"{path}: metadata.json says {key} {declared[key]!r}, but the dataset holds {held}")
+    from gymnasium import spaces
+
+    for name, space in (("observations", dataset.observation_space), ("actions", dataset.action_space)):
+        if not isinstance(space, (spaces.Box, spaces.Discrete)):
+            continue
+        for episode in episodes:
+            values = episode.trajectory.obs if name == "observations" else episode.trajectory.acts
+            if tuple(values.shape[1:]) != tuple(space.shape or ()):
+                raise DemonstrationError(
+                    f"{episode.source}: {name} of shape {tuple(values.shape[1:])}, but the dataset's metadata declares "
+                    f"{space}: the dataset contradicts itself"
+                )
+
+
+def _remove_stale_staging(root: Path) -> None:
+    """Remove the staging folders of exports whose process is gone (killed before it could clean up)."""
+    for folder in root.glob(f"{STAGING_PREFIX}*") if root.is_dir() else ():
+        pid = folder.name.removeprefix(STAGING_PREFIX)
+        try:
+            os.kill(int(pid), 0)  # still running: its export is not ours to remove
+            alive = int(pid) != os.getpid()
+        except (ValueError, ProcessLookupError):
+            alive = False
+        except PermissionError:  # another user's running process
+            alive = True
+        if not alive:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _jpeg_encoded_by_minari_0_5_3(obs: np.ndarray) -> bool:
@@ -205,8 +283,9 @@ def export_minari(
     by a truncation, as imitation's ``terminal=False`` means); each episode's sb3-behave metadata
     is stored as JSON in its Minari episode metadata (key ``sb3_behave_metadata``), and its seed
     as Minari's own ``seed``. Image observations are stored losslessly (minari >= 0.5.4; minari
-    0.5.3 would JPEG-encode them, so they are refused there). On an error the half-written
-    dataset is removed; an existing dataset is never touched.
+    0.5.3 would JPEG-encode them, so they are refused there). The dataset is written under a
+    hidden staging folder of the Minari root and moved to its id when complete: an error, or the
+    process killed at any moment, leaves nothing under the id; an existing dataset is never touched.
 
     :param episodes: the episodes, as read by :func:`~sb3_behave.demos.storage.load_episodes`
     :param dataset_id: a new Minari dataset id, ``(namespace/)name-v<version>``
@@ -259,8 +338,15 @@ def export_minari(
     default_description = f"{len(episodes)} episodes of {spec_id} recorded with sb3-behave {__version__}" + (
         f" (skills: {', '.join(skills)})" if skills else ""
     )
+    # Written under a hidden staging root, then moved to its id in one rename: a run killed at any
+    # moment (even with -9) leaves no half-written dataset under the final id to block the next one.
+    root = minari_root()
+    staging = root / f"{STAGING_PREFIX}{os.getpid()}"
+    _remove_stale_staging(root)
     created = next(p for p in [*reversed(target.parents), target] if not p.exists())  # target does not exist
+    previous_root = os.environ.get("MINARI_DATASETS_PATH")
     try:
+        os.environ["MINARI_DATASETS_PATH"] = str(staging)
         with warnings.catch_warnings():  # Minari's nags about optional fields we cannot know
             warnings.filterwarnings("ignore", message="`(code_permalink|author_email)` is set to None")
             dataset = minari.create_dataset_from_buffers(
@@ -275,8 +361,14 @@ def export_minari(
             )
             stored = [{METADATA_KEY: json.dumps(json_safe(e.metadata))} if e.metadata else {} for e in episodes]
             dataset.storage.update_episode_metadata(stored, range(len(buffers)))
-    except BaseException:
-        # Nothing of it existed before: remove what was half written, up to the first folder Minari made.
-        shutil.rmtree(created, ignore_errors=True)
-        raise
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staging / dataset_id, target)  # fails, rather than replaces, if it appeared meanwhile
+    finally:
+        if previous_root is None:
+            os.environ.pop("MINARI_DATASETS_PATH", None)
+        else:
+            os.environ["MINARI_DATASETS_PATH"] = previous_root
+        shutil.rmtree(staging, ignore_errors=True)
+        if not target.exists():  # failed: the folders made for it (the root, a namespace) go too
+            shutil.rmtree(created, ignore_errors=True)
     return target

@@ -10,8 +10,8 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 
+from sb3_behave.demos.episodes import PathLike
 from sb3_behave.demos.recorder import RecordDemonstrations
-from sb3_behave.demos.storage import PathLike
 from sb3_behave.registration import FLAPPY_BIRD_ID, make_env
 from sb3_behave.stack import require_pygame
 

@@ -16,8 +16,8 @@ import numpy as np
 from imitation.data.types import TrajectoryWithRew
 
 from sb3_behave.agents import SKILL_PRESETS, Policy, is_flappy, make_policy
+from sb3_behave.demos.episodes import MAX_TEXT_CHARS, PathLike
 from sb3_behave.demos.recorder import RecordDemonstrations
-from sb3_behave.demos.storage import MAX_TEXT_CHARS, PathLike
 from sb3_behave.registration import make_env
 
 

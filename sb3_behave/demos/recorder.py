@@ -10,7 +10,8 @@ import gymnasium as gym
 import numpy as np
 from imitation.data.types import TrajectoryWithRew
 
-from sb3_behave.demos.storage import PathLike, check_folder_accepts, episode_metadata, json_safe, parse_metadata, write_episode
+from sb3_behave.demos.episodes import PathLike, json_safe, parse_metadata
+from sb3_behave.demos.storage import check_folder_accepts, episode_metadata, write_episode
 
 
 class RecordDemonstrations(gym.Wrapper):

@@ -33,7 +33,8 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import update_learning_rate
 from torch import nn
 
-from sb3_behave.demos.storage import Demonstrations, load_demonstrations
+from sb3_behave.demos.episodes import Demonstrations
+from sb3_behave.demos.storage import load_demonstrations
 from sb3_behave.stack import float_schedule
 from sb3_behave.training import gradient_steps
 from sb3_behave.valuedice.expert_data import absorbing_state, expert_statistics, expert_transitions

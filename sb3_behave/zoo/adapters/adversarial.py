@@ -10,7 +10,7 @@ from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
-from sb3_behave.demos.storage import Demonstrations
+from sb3_behave.demos.episodes import Demonstrations
 from sb3_behave.zoo.adapters.generator import ForwardCallback, GeneratorAlgorithm
 
 SelfAdversarial = TypeVar("SelfAdversarial", bound="AdversarialAlgorithm")

@@ -22,7 +22,7 @@ from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticP
 from stable_baselines3.common.type_aliases import GymEnv, Schedule
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 
-from sb3_behave.demos.storage import Demonstrations
+from sb3_behave.demos.episodes import Demonstrations
 from sb3_behave.stack import require_imitation
 
 

@@ -13,7 +13,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from sb3_behave.demos.storage import Demonstrations
+from sb3_behave.demos.episodes import Demonstrations
 from sb3_behave.stack import imitation_bc_warning_silenced
 from sb3_behave.training import bc_trainer, default_batches, flat_transitions, gradient_steps
 from sb3_behave.zoo.adapters.base import ImitationAlgorithm

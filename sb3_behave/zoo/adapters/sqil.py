@@ -23,7 +23,7 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
-from sb3_behave.demos.storage import Demonstrations
+from sb3_behave.demos.episodes import Demonstrations
 from sb3_behave.zoo.adapters.base import ImitationAlgorithm, silent_imitation_logger
 from sb3_behave.zoo.adapters.generator import ForwardCallback
 
