@@ -284,9 +284,18 @@ def test_compare_command_end_to_end_and_its_refusals(tmp_path, capsys):
     assert float(accuracy.group(1)) >= 0.8  # the answers follow the env reward: a reward model can agree with them
     # the auto answers follow the env reward
     for path in answer_files(out):
-        (first, second), preference, _ = read_answer(path)
+        (first, second), preference, metadata = read_answer(path)
         assert preference == {1: 1.0, -1: 0.0, 0: 0.5}[int(np.sign(round(first.rews.sum() - second.rews.sum(), 6)))]
+        assert metadata["answered_by"] == "the env reward (--auto-answer)"  # not labelled as a person's
+        assert metadata["env_id"] == "Pendulum-v1" and metadata["env_kwargs"] == {}
     assert main([*argv, "--auto-answer"]) == 0 and "6 answer(s)" in capsys.readouterr().out  # nothing left to ask
+    # another env's answers, or the same env with other kwargs, are not mixed into the folder
+    for other in (["--env", "MountainCarContinuous-v0"], ["--env", "Pendulum-v1", "--env-kwargs", "g=5.0"]):
+        assert main(["compare", *other, "--out", str(out), "--queries", "7", "--auto-answer"]) == 2
+        err = capsys.readouterr().err.strip()
+        mixed = "an answer about 'Pendulum-v1'" in err or "with other env kwargs (differing: g)" in err
+        assert err.count("\n") == 0 and mixed, err
+    assert len(answer_files(out)) == 6
 
     assert main(["compare", "--env", "sb3_behave_test/NoFrames-v0", "--out", str(tmp_path / "p2")]) == 2
     err = capsys.readouterr().err.strip()
@@ -425,7 +434,7 @@ def test_compare_closes_what_it_opened_when_something_fails(tmp_path, monkeypatc
         return env
 
     monkeypatch.setattr(compare_module, "make_rendering_env", spy)
-    with pytest.raises(ValueError, match="clip_height must be at least 16 pixels, got 8"):
+    with pytest.raises(ValueError, match="clip_height must be from 16 to 2160 pixels, got 8"):
         compare("CartPole-v1", tmp_path / "a", clip_height=8)
     assert opened == []  # refused before an env is made or the agent plays
     with pytest.raises(ValueError, match=r"expected .scripted., .precise., .random., a model \.zip"):
@@ -438,7 +447,7 @@ def test_compare_closes_what_it_opened_when_something_fails(tmp_path, monkeypatc
     with pytest.raises(SystemExit) as refused:  # argparse's refusal
         main(["compare", "--env", "CartPole-v1", "--out", str(tmp_path / "a"), "--clip-height", "8"])
     assert refused.value.code == 2
-    assert "--clip-height: expected a whole number >= 16, got 8" in capsys.readouterr().err
+    assert "--clip-height: expected a whole number from 16 to 2,160, got 8" in capsys.readouterr().err
 
     # a folder with a broken answer: the probe env is closed too
     (tmp_path / "b").mkdir()

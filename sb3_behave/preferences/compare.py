@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 from tqdm import tqdm
 
+from sb3_behave.demos.episodes import env_kwargs as env_kwargs_of
 from sb3_behave.outputs import PathLike
 from sb3_behave.preferences.frames import DEFAULT_FRAME_HEIGHT, RenderedFrames, check_renders_frames
 from sb3_behave.preferences.gatherer import PersonGatherer
@@ -73,6 +74,10 @@ def auto_answer(frame: int, pair: FragmentPair, at_frame: int = 2) -> None:
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
 
 
+#: What the answers made by :func:`auto_answer` say answered them (their metadata's ``answered_by``).
+auto_answer.answered_by = "the env reward (--auto-answer)"  # type: ignore[attr-defined]
+
+
 def compare(
     env_id: str,
     out: PathLike,
@@ -108,9 +113,10 @@ def compare(
     :param on_frame: called as ``on_frame(frame_index, pair)`` before each frame's events are read
         (:func:`auto_answer` for a demo without a person)
     :param verbose: 1 prints the progress line of each query
-    :return: ``{"answered": answers in out, "new": given now, "skipped": ..., "left": ..., "stopped": bool}``
+    :return: ``{"answered": answers in out, "new": given now, "skipped": ..., "left": ..., "stopped": bool}``, and
+        ``"interrupted": True`` when Ctrl-C (a ``KeyboardInterrupt``) stopped it; the answers given are kept
     """
-    from imitation.data import rollout
+    from gymnasium.wrappers import TimeLimit
     from imitation.util import logger as imit_logger
     from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -129,48 +135,47 @@ def compare(
     env = make_rendering_env(env_id, env_kwargs, max_episode_steps)
     gatherer = None
     try:  # the env (and the window) are closed whatever fails
+        load_preferences(out, env=env)  # the answers already there: readable, and about this env (no mixing)
         if left == 0:
             return summary
         policy, description = make_policy(agent, env, algo=algo, seed=seed, flag="--agent")
-        venv = RenderedFrames(DummyVecEnv([lambda: env]), max_height=frame_height)
+        steps_per_query = math.ceil(transition_oversampling * 2 * fragment_length)
+        per_round = _queries_per_round(env, frame_height, steps_per_query, left, fragment_length)
+        # A good agent's game can last thousands of steps, each one a frame kept: a game is cut at what a round needs.
+        cap = steps_per_query * per_round
+        venv = RenderedFrames(DummyVecEnv([lambda: TimeLimit(env, max_episode_steps=cap)]), max_height=frame_height)
         venv.seed(seed)
         quiet = imit_logger.configure(tempfile.mkdtemp(prefix="sb3-behave-compare-"), format_strs=())
+        answered_by = getattr(on_frame, "answered_by", "person")  # auto_answer says it is no person
         gatherer = PersonGatherer(
             out,
             total=queries,
             fps=fps,
             clip_height=clip_height,
             on_frame=on_frame,
-            metadata={"env_id": env_id, "agent": description, "fragment_length": fragment_length},
+            metadata={
+                "env_id": env_id,
+                "env_kwargs": env_kwargs_of(env.spec),
+                "agent": description,
+                "fragment_length": fragment_length,
+                "answered_by": answered_by,
+            },
             verbose=verbose,
             custom_logger=quiet,
         )
-        steps = math.ceil(transition_oversampling * 2 * left * fragment_length)
-        # The agent plays (and every frame is drawn) before the first question: shown in the window and the terminal.
-        bar = tqdm(total=steps, desc="the agent plays to make the clips", unit="step", disable=not verbose, leave=False)
-
-        def act(observations: Any, state: Any, episode_start: Any) -> tuple[np.ndarray, None]:
-            bar.update(len(observations))
-            message = f"the agent plays to make the clips: {min(bar.n, steps):,} of {steps:,} steps"
-            gatherer.window.idle(message, open_window=True)
-            return np.stack([np.asarray(policy(obs)) for obs in observations]), None
-
         rng = np.random.default_rng(seed)
         try:
-            trajectories = rollout.generate_trajectories(act, venv, rollout.make_sample_until(min_timesteps=steps), rng=rng)
-        finally:
-            bar.close()
-        longest = max(len(t) for t in trajectories)
-        if longest < fragment_length:
-            raise ValueError(
-                f"fragment_length {fragment_length}: every episode of the agent {description!r} is shorter "
-                f"(the longest has {longest} steps): choose shorter fragments"
-            )
-        pairs = PairFragmenter(rng, warning_threshold=0, custom_logger=quiet)(trajectories, fragment_length, left)
-        try:
-            gatherer(pairs)
+            while left > 0:  # rounds of at most per_round queries: the frames of one round are kept, not all
+                wanted = min(left, per_round)
+                pairs = _play_pairs(
+                    policy, venv, gatherer, rng, wanted, steps_per_query, fragment_length, description, quiet, verbose
+                )
+                gatherer(pairs)
+                left -= wanted  # each pair is asked once: a skipped one is not asked again
         except ComparisonStopped:
             summary["stopped"] = True
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM where the command turns it into one: the answers are kept
+            summary["stopped"] = summary["interrupted"] = True
     finally:
         if gatherer is not None:
             gatherer.close()
@@ -178,6 +183,65 @@ def compare(
     answered = len(answer_files(out))
     summary.update(answered=answered, new=answered - before, skipped=gatherer.skipped, left=max(queries - answered, 0))
     return summary
+
+
+#: The most queries asked from one round of play (the first clips come sooner; later rounds play on).
+QUERIES_PER_ROUND = 5
+
+
+def _queries_per_round(env: Any, frame_height: int, steps_per_query: int, left: int, fragment_length: int) -> int:
+    """How many queries one round may ask: one query's frames must fit the memory budget of one file, a round's a quarter."""
+    from sb3_behave.limits import check_claim
+    from sb3_behave.preferences.frames import shrink
+
+    env.reset()
+    frame_bytes = shrink(np.asarray(env.render()), frame_height).nbytes
+    check_claim(
+        f"compare --fragment-length {fragment_length}",
+        steps_per_query * frame_bytes,
+        f"the frames the agent plays for one query ({steps_per_query:,} of {frame_bytes:,} bytes)",
+    )
+    from sb3_behave.limits import max_read_bytes
+
+    round_bytes = max_read_bytes() // 4  # the frames of a round: a quarter of the budget, beside the agent and the window
+    return max(1, min(QUERIES_PER_ROUND, left, round_bytes // (steps_per_query * frame_bytes)))
+
+
+def _play_pairs(
+    policy: Any,
+    venv: Any,
+    gatherer: Any,
+    rng: np.random.Generator,
+    wanted: int,
+    steps_per_query: int,
+    fragment_length: int,
+    description: str,
+    quiet: Any,
+    verbose: int,
+) -> list[FragmentPair]:
+    """The agent plays enough steps for ``wanted`` queries (shown in the window); pairs of fragments of its episodes."""
+    from imitation.data import rollout
+
+    steps = steps_per_query * wanted
+    bar = tqdm(total=steps, desc="the agent plays to make the clips", unit="step", disable=not verbose, leave=False)
+
+    def act(observations: Any, state: Any, episode_start: Any) -> tuple[np.ndarray, None]:
+        bar.update(len(observations))
+        message = f"the agent plays to make the clips: {min(bar.n, steps):,} of {steps:,} steps"
+        gatherer.window.idle(message, open_window=True)
+        return np.stack([np.asarray(policy(obs)) for obs in observations]), None
+
+    try:
+        trajectories = rollout.generate_trajectories(act, venv, rollout.make_sample_until(min_timesteps=steps), rng=rng)
+    finally:
+        bar.close()
+    longest = max(len(t) for t in trajectories)
+    if longest < fragment_length:
+        raise ValueError(
+            f"fragment_length {fragment_length}: every episode of the agent {description!r} is shorter "
+            f"(the longest has {longest} steps): choose shorter fragments"
+        )
+    return PairFragmenter(rng, warning_threshold=0, custom_logger=quiet)(trajectories, fragment_length, wanted)
 
 
 def reward_model_from_answers(env_id: str, folder: PathLike, epochs: int = 50, seed: int = 0, **env: Any) -> dict[str, Any]:

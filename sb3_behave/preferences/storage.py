@@ -24,7 +24,16 @@ from typing import Any, Sequence
 import numpy as np
 from imitation.data.types import TrajectoryWithRew
 
-from sb3_behave.demos.storage import json_safe
+from sb3_behave.demos.episodes import (
+    DemonstrationError,
+    Episode,
+    check_episodes,
+    differing_kwargs,
+    env_description,
+    json_safe,
+    make_trajectory,
+)
+from sb3_behave.limits import TooLargeError, check_npz
 from sb3_behave.outputs import PathLike, replacing
 
 #: The file names of the answers in a preferences folder (one file per answer).
@@ -33,6 +42,8 @@ FORMAT = "sb3-behave-preference"
 FORMAT_VERSION = 1
 _ARRAYS = ("obs1", "acts1", "rews1", "terminal1", "obs2", "acts2", "rews2", "terminal2", "preference", "metadata")
 _counter = itertools.count()
+#: The largest reward (in absolute value) a fragment of an answer may hold: anything larger is a damaged file.
+MAX_ABS_REWARD = 1e6
 
 #: A pair of fragments, as imitation's ``TrajectoryWithRewPair``.
 FragmentPair = tuple[TrajectoryWithRew, TrajectoryWithRew]
@@ -132,8 +143,9 @@ def read_answer(path: PathLike) -> tuple[FragmentPair, float, dict[str, Any]]:
             missing = [name for name in _ARRAYS if name not in data.files]
             if missing:
                 raise PreferenceError(f"{path}: not a preference answer (no {', '.join(missing)})")
+            check_npz(path, data.zip, _ARRAYS, PreferenceError)  # headers against the budget before any array is read
             arrays = {name: data[name] for name in _ARRAYS}
-    except PreferenceError:
+    except (PreferenceError, TooLargeError):
         raise
     except ValueError as error:
         if "pickle" in str(error):
@@ -148,16 +160,21 @@ def read_answer(path: PathLike) -> tuple[FragmentPair, float, dict[str, Any]]:
     preference = float(arrays["preference"])
     if not 0.0 <= preference <= 1.0:
         raise PreferenceError(f"{path}: preference is {preference}: expected a probability in [0, 1]")
+    if not isinstance(metadata, dict):
+        raise PreferenceError(f"{path}: metadata is a JSON {type(metadata).__name__}, expected an object")
     pair = []
     for k in ("1", "2"):
         obs, acts, rews = arrays[f"obs{k}"], arrays[f"acts{k}"], arrays[f"rews{k}"]
-        if len(obs) != len(acts) + 1 or len(rews) != len(acts) or len(acts) == 0:
+        try:  # numbers, finite, one more observation than actions, one reward per action
+            fragment = make_trajectory(f"{path}: fragment {k}", obs, acts, rews, bool(arrays[f"terminal{k}"]))
+        except DemonstrationError as error:
+            raise PreferenceError(str(error)) from None
+        largest = float(np.max(np.abs(fragment.rews)))
+        if largest > MAX_ABS_REWARD:
             raise PreferenceError(
-                f"{path}: fragment {k} has {len(obs)} observations, {len(acts)} actions and {len(rews)} rewards: "
-                "expected one more observation than actions, as many rewards as actions"
+                f"{path}: fragment {k} has a reward of {largest:g}, beyond the +-{MAX_ABS_REWARD:g} an answer may hold"
             )
-        terminal = bool(arrays[f"terminal{k}"])
-        pair.append(TrajectoryWithRew(obs=obs, acts=acts, infos=None, rews=rews.astype(np.float32), terminal=terminal))
+        pair.append(fragment)
     return (pair[0], pair[1]), preference, metadata
 
 
@@ -175,30 +192,48 @@ def load_preferences(folder: PathLike, env: Any = None) -> tuple[list[FragmentPa
     pairs: list[FragmentPair] = []
     preferences = []
     for path in answer_files(folder):
-        pair, preference, _ = read_answer(path)
+        pair, preference, metadata = read_answer(path)
         if env is not None:
-            _check_spaces(path, pair, env)
+            check_answer_env(path, pair, metadata, env)
         pairs.append(pair)
         preferences.append(preference)
     return pairs, np.asarray(preferences, dtype=np.float32)
 
 
-def _check_spaces(path: Path, pair: Sequence[TrajectoryWithRew], env: Any) -> None:
-    obs_shape = tuple(env.observation_space.shape or ())
-    act_shape = tuple(env.action_space.shape or ())
-    for fragment in pair:
-        if tuple(fragment.obs.shape[1:]) != obs_shape or tuple(fragment.acts.shape[1:]) != act_shape:
-            raise PreferenceError(
-                f"{path}: fragments of observations {fragment.obs.shape[1:]} and actions {fragment.acts.shape[1:]}, "
-                f"but the env has observations {obs_shape} and actions {act_shape}: an answer of another env"
-            )
+def check_answer_env(path: PathLike, pair: Sequence[TrajectoryWithRew], metadata: dict[str, Any], env: Any) -> None:
+    """Check that an answer is about ``env``: its env id and kwargs (when saved), its observations and actions.
+
+    :param path: the answer file, for messages
+    :param pair: its two fragments
+    :param metadata: its metadata (``env_id`` and ``env_kwargs``, when saved)
+    :param env: an env or VecEnv (or an env id)
+    :raises PreferenceError: an answer about another env, or fragments outside the env's spaces
+    """
+    env_id, kwargs, _, _ = env_description(env)
+    recorded = metadata.get("env_id")
+    if recorded is not None and env_id is not None and recorded != env_id:
+        raise PreferenceError(
+            f"{path}: an answer about {recorded!r}, not {env_id!r}: keep each env's answers in its own folder"
+        )
+    saved = metadata.get("env_kwargs")
+    if isinstance(saved, dict) and kwargs is not None and saved != kwargs:
+        keys = ", ".join(differing_kwargs(saved, kwargs))
+        raise PreferenceError(
+            f"{path}: an answer about {env_id} with other env kwargs (differing: {keys}): use another folder"
+        )
+    try:
+        check_episodes([Episode(fragment, {}, f"{path}: fragment {k}") for k, fragment in enumerate(pair, 1)], env)
+    except DemonstrationError as error:
+        raise PreferenceError(str(error)) from None
 
 
 __all__ = [
     "ANSWER_PATTERN",
+    "MAX_ABS_REWARD",
     "FragmentPair",
     "PreferenceError",
     "answer_files",
+    "check_answer_env",
     "check_preferences_folder",
     "load_preferences",
     "read_answer",

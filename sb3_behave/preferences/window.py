@@ -32,6 +32,10 @@ HELP = "LEFT / RIGHT: that clip is better    DOWN: equal    S: skip    ESC: stop
 IDLE_MESSAGE = "training the agent: the next clips come soon (keys pressed now are ignored)"
 #: The smallest clip height the window accepts, in pixels.
 MIN_CLIP_HEIGHT = 16
+#: The largest clip height the window accepts, in pixels (a screen is rarely higher).
+MAX_CLIP_HEIGHT = 2160
+#: The most frames per second the window plays clips at.
+MAX_FPS = 1000.0
 MARGIN = 12
 LABEL_HEIGHT = 26
 FOOTER_HEIGHT = 50
@@ -53,13 +57,39 @@ class ComparisonStopped(Exception):
 def check_window_settings(fps: float, clip_height: int) -> None:
     """Raise a one-line ``ValueError`` unless the window can play clips at ``fps`` and ``clip_height``.
 
-    :param fps: frames shown per second (positive)
-    :param clip_height: height of each clip on screen, in pixels (at least :data:`MIN_CLIP_HEIGHT`)
+    :param fps: frames shown per second (positive, at most :data:`MAX_FPS`)
+    :param clip_height: height of each clip on screen, in pixels (:data:`MIN_CLIP_HEIGHT` to :data:`MAX_CLIP_HEIGHT`)
     """
-    if not fps > 0:
-        raise ValueError(f"fps must be positive, got {fps}")
-    if clip_height < MIN_CLIP_HEIGHT:
-        raise ValueError(f"clip_height must be at least {MIN_CLIP_HEIGHT} pixels, got {clip_height}")
+    if not 0 < fps <= MAX_FPS:
+        raise ValueError(f"fps must be in (0, {MAX_FPS}], got {fps}")
+    if not MIN_CLIP_HEIGHT <= clip_height <= MAX_CLIP_HEIGHT:
+        raise ValueError(f"clip_height must be from {MIN_CLIP_HEIGHT} to {MAX_CLIP_HEIGHT} pixels, got {clip_height}")
+
+
+class _ScaledClip:
+    """A clip's frames, each scaled to the window's height when it is drawn (the last one kept).
+
+    Scaling them all beforehand would hold two fragments of screen-sized surfaces: 460 MB for
+    two clips of 1,000 frames 320 pixels high.
+    """
+
+    def __init__(self, frames: Sequence[np.ndarray], height: int) -> None:
+        self.frames = frames
+        self.height = height
+        self._last: tuple[int, Any] = (-1, None)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __getitem__(self, index: int) -> Any:
+        if self._last[0] != index:
+            import pygame
+
+            frame = np.asarray(self.frames[index], dtype=np.uint8)
+            width = max(1, round(frame.shape[1] * self.height / frame.shape[0]))
+            surface = pygame.surfarray.make_surface(np.ascontiguousarray(frame[..., :3].transpose(1, 0, 2)))
+            self._last = (index, pygame.transform.scale(surface, (width, self.height)))
+        return self._last[1]
 
 
 class ComparisonWindow:
@@ -113,16 +143,8 @@ class ComparisonWindow:
         """The window's pygame surface (``None`` when closed): screenshots and tests."""
         return self._window
 
-    def _scaled(self, frames: Sequence[np.ndarray]) -> list[Any]:
-        import pygame
-
-        surfaces = []
-        for frame in frames:
-            frame = np.asarray(frame, dtype=np.uint8)
-            width = max(1, round(frame.shape[1] * self.clip_height / frame.shape[0]))
-            surface = pygame.surfarray.make_surface(np.ascontiguousarray(frame[..., :3].transpose(1, 0, 2)))
-            surfaces.append(pygame.transform.scale(surface, (width, self.clip_height)))
-        return surfaces
+    def _scaled(self, frames: Sequence[np.ndarray]) -> _ScaledClip:
+        return _ScaledClip(frames, self.clip_height)
 
     # ------------------------------------------------------------------ asking
     def ask(
@@ -171,7 +193,9 @@ class ComparisonWindow:
             self._clock.tick(self.fps)
             index += 1
 
-    def _show_answer(self, clips: list[list[Any]], widths: list[int], step: int, progress: str, answer: float | None) -> None:
+    def _show_answer(
+        self, clips: list[_ScaledClip], widths: list[int], step: int, progress: str, answer: float | None
+    ) -> None:
         """Frame the chosen clip (both for equal) and write the answer, for :data:`ANSWER_SECONDS`."""
         import pygame
 
@@ -212,7 +236,7 @@ class ComparisonWindow:
         self._window.blit(self._font.render(message, True, ACCENT), (MARGIN, LABEL_HEIGHT + self.clip_height // 2))
         pygame.display.flip()
 
-    def _draw(self, clips: list[list[Any]], widths: list[int], step: int, progress: str, flip: bool = True) -> None:
+    def _draw(self, clips: list[_ScaledClip], widths: list[int], step: int, progress: str, flip: bool = True) -> None:
         import pygame
 
         window, font = self._window, self._font
@@ -239,6 +263,8 @@ __all__ = [
     "HELP",
     "IDLE_MESSAGE",
     "KEY_ANSWERS",
+    "MAX_CLIP_HEIGHT",
+    "MAX_FPS",
     "MIN_CLIP_HEIGHT",
     "ComparisonStopped",
     "ComparisonWindow",
