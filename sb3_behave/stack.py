@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import re
 import sys
 from contextlib import contextmanager
@@ -90,6 +91,9 @@ def require_pygame(what: str = "drawing the game") -> None:
             f"{what} needs the pygame module, which is not installed: run `pip install 'sb3-behave[render]'` "
             "(pygame-ce, as SB3 2.9 and gymnasium 1.x use), or `pip install pygame` on the imitation-pinned stack"
         )
+    # SDL would turn Ctrl-C and SIGTERM into a quit event that only a window's event loop reads, so a
+    # command busy elsewhere (an agent playing) would not stop: leave the signals to Python.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
 
 
 def installed_versions() -> dict[str, str | None]:

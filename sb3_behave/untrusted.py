@@ -12,11 +12,13 @@ on the machine that loads it. Within :func:`no_code_from_files`:
   saved beside them (enough to act; continuing training asks for the trust below), anything else
   is refused with one line naming the file and the member;
 - **YAML** of a run folder is read with a safe loader that knows the two tags the zoo writes
-  (``OrderedDict`` and ``tuple``) and refuses every other one, and more than
-  :data:`MAX_YAML_ALIASES` aliases (a "billion laughs" file);
-- **a model zip** whose members claim more than :data:`MAX_ZIP_BYTES` (uncompressed) is refused
-  before it is read;
-- the tensors are read by torch's weights-only loader, as SB3 2.9 and torch >= 2.6 do anyway.
+  (``OrderedDict`` and ``tuple``) and refuses every other one, more than :data:`MAX_YAML_ALIASES`
+  aliases or aliases that expand to more than :data:`MAX_YAML_NODES` values (a "billion laughs"
+  file), and a file larger than :data:`sb3_behave.limits.MAX_YAML_BYTES`;
+- **a model zip** whose members claim more than the memory budget of one file (uncompressed,
+  :mod:`sb3_behave.limits`) is refused before it is read;
+- the tensors are read by torch's weights-only loader, as SB3 2.9 and torch >= 2.6 do anyway; a
+  ``.pth`` member that holds anything else is refused in one line.
 
 ``trust_code=True`` (``--trust-code`` on the command line) loads with SB3's and the zoo's own
 unpickling and YAML: only for files you made or whose makers you trust.
@@ -29,16 +31,19 @@ import contextvars
 import io
 import json
 import pickle
+import re
 import warnings
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-#: Uncompressed bytes all members of a model zip may claim together, checked before reading.
-MAX_ZIP_BYTES = 1 << 30
 #: Aliases a YAML file of a run folder may use (the zoo writes none; a "billion laughs" file uses millions).
 MAX_YAML_ALIASES = 100
+#: Values a YAML file may hold once its aliases are expanded (a zoo config holds a few hundred).
+MAX_YAML_NODES = 100_000
+#: Keys of a zoo config whose text values the RL Zoo evaluates as Python (``eval``): code, when a file holds them.
+EVALUATED_KEYS = frozenset({"policy_kwargs", "normalize", "replay_buffer_class", "replay_buffer_kwargs", "monitor_kwargs"})
 #: The serialized members of a model that are learning-rate (or clip-range) schedules: functions pickled by value.
 SCHEDULES = ("lr_schedule", "learning_rate", "clip_range", "clip_range_vf", "exploration_schedule", "delta_std")
 #: What the data unpickler builds, by module (a prefix ending in ``.`` covers the package): names, or ``*`` for
@@ -144,9 +149,7 @@ def load_data_pickle(data: bytes, where: str) -> Any:
         raise UntrustedFileError(f"{where}: not a readable pickle ({type(error).__name__}: {error})") from None
 
 
-def safe_json_to_data(
-    original: Callable[..., dict[str, Any]], where: str
-) -> Callable[..., dict[str, Any]]:
+def safe_json_to_data(original: Callable[..., dict[str, Any]], where: str) -> Callable[..., dict[str, Any]]:
     """SB3's ``json_to_data`` with every pickled member read by :func:`load_data_pickle` and given as a custom object.
 
     :param original: SB3's own ``json_to_data`` (it reads the JSON members)
@@ -184,13 +187,16 @@ def _saved_rate(members: dict[str, Any], key: str) -> Callable[[float], float]:
     return constant
 
 
-def check_zip_sizes(path: Any, limit: int = MAX_ZIP_BYTES) -> None:
+def check_zip_sizes(path: Any, limit: int | None = None) -> None:
     """Refuse a model zip whose members claim more than ``limit`` bytes uncompressed, before any is read.
 
     :param path: the ``.zip`` (a path; other file objects are left to SB3)
-    :param limit: bytes
-    :raises UntrustedFileError: too large, or not a zip file
+    :param limit: bytes (default: the budget of one file, :func:`sb3_behave.limits.max_read_bytes`)
+    :raises UntrustedFileError: not a zip file
+    :raises sb3_behave.limits.TooLargeError: too large
     """
+    from sb3_behave.limits import check_claim
+
     if not isinstance(path, (str, Path)):
         return
     path = Path(path)
@@ -203,18 +209,133 @@ def check_zip_sizes(path: Any, limit: int = MAX_ZIP_BYTES) -> None:
             claimed = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
         raise UntrustedFileError(f"{path}: not a zip file (an SB3 model is one)") from None
-    if claimed > limit:
-        raise UntrustedFileError(
-            f"{path}: its members claim {claimed / 2**20:,.0f} MiB uncompressed, over the {limit / 2**20:,.0f} MiB "
-            "a model may take: refused before reading it"
+    check_claim(path, claimed, "its members", limit)
+
+
+def literal_python(text: str, where: str) -> Any:
+    """The value of Python text the RL Zoo would ``eval`` (``policy_kwargs``, ``normalize``...), without running any.
+
+    Literals (numbers, strings, ``True``/``False``/``None``, lists, tuples, dicts), ``dict(key=...)``
+    and the names of torch's activation functions and optimizers (``nn.ReLU``, ``th.nn.Tanh``,
+    ``torch.optim.Adam``) are understood; anything else (a call, an attribute of another module, an
+    import) is refused.
+
+    :param text: the text
+    :param where: the file and key, for messages
+    :raises UntrustedFileError: the text is more than data
+    """
+    import ast
+
+    def refuse(node: ast.AST) -> UntrustedFileError:
+        return UntrustedFileError(
+            f"{where}: Python text {text[:80]!r} is more than data ({ast.unparse(node)[:40]!r}), which the RL Zoo "
+            "would run: pass --trust-code (trust_code=True) if you trust who made it"
         )
+
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [value(item) for item in node.elts]
+            return items if isinstance(node, ast.List) else tuple(items)
+        if isinstance(node, ast.Dict) and None not in node.keys:
+            return {value(k): value(v) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+            return -node.operand.value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+            if any(k.arg is None for k in node.keywords):
+                raise refuse(node)
+            return {k.arg: value(k.value) for k in node.keywords}
+        if isinstance(node, ast.Attribute):
+            return torch_class(node)
+        raise refuse(node)
+
+    def torch_class(node: ast.Attribute) -> Any:
+        parts = []
+        current: ast.AST = node
+        while isinstance(current, ast.Attribute):
+            parts.append(current.attr)
+            current = current.value
+        if not isinstance(current, ast.Name):
+            raise refuse(node)
+        path = [current.id, *reversed(parts)]
+        if path[0] == "nn":
+            path = ["torch", "nn", *path[1:]]
+        elif path[0] in ("th", "torch"):
+            path = ["torch", *path[1:]]
+        if len(path) != 3 or path[:2] not in (["torch", "nn"], ["torch", "optim"]):
+            raise refuse(node)
+        import torch
+
+        found = getattr(getattr(torch, path[1]), path[2], None)
+        module = getattr(found, "__module__", "")
+        if not isinstance(found, type) or not module.startswith(("torch.nn.modules.activation", "torch.optim")):
+            raise refuse(node)
+        return found
+
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise UntrustedFileError(f"{where}: {text[:80]!r} is not Python the RL Zoo could read") from None
+    return value(tree.body)
+
+
+def _check_evaluated_text(data: Any, where: str) -> None:
+    """Refuse text of :data:`EVALUATED_KEYS`, at any depth, that is more than data (:func:`literal_python`).
+
+    Text that is data stays as it is: the zoo evaluates it as it always did, and it runs nothing.
+    Messages name the mappings that hold it (``conf.yml: CartPole-v1: policy_kwargs``).
+    """
+    stack: list[tuple[Any, str]] = [(data, where)]
+    seen = set()
+    while stack:
+        item, label = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        pairs: list[tuple[Any, Any]] = []
+        if isinstance(item, dict):
+            pairs = list(item.items())
+        elif isinstance(item, (list, tuple)):  # the zoo's OrderedDict arrives as [key, value] pairs
+            pairs = [tuple(value) for value in item if isinstance(value, (list, tuple)) and len(value) == 2]
+            stack.extend((value, label) for value in item)
+        for key, value in pairs:
+            if isinstance(key, str) and key in EVALUATED_KEYS and isinstance(value, str):
+                literal_python(value, f"{label}: {key}")
+            else:
+                stack.append((value, f"{label}: {key}" if isinstance(key, str) and isinstance(value, dict) else label))
+
+
+def _expanded_nodes(node: Any, sizes: dict[int, int]) -> int:
+    """How many values a YAML node holds with every alias expanded (what a reader that copies it builds)."""
+    import yaml
+
+    key = id(node)
+    if key not in sizes:
+        sizes[key] = 1  # a node that holds itself counts once
+        if isinstance(node, yaml.SequenceNode):
+            sizes[key] = 1 + sum(_expanded_nodes(child, sizes) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            sizes[key] = 1 + sum(_expanded_nodes(k, sizes) + _expanded_nodes(v, sizes) for k, v in node.value)
+    return sizes[key]
+
+
+def _stream_size(stream: Any) -> int | None:
+    """The bytes left in an open file, without reading it (``None`` for other streams)."""
+    import os
+
+    try:
+        return os.fstat(stream.fileno()).st_size - stream.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def zoo_yaml_loader(where: str = "a run folder's YAML") -> type:
     """A PyYAML loader for the files the RL Zoo writes: the safe loader, plus ``OrderedDict`` and ``tuple``.
 
     Every other ``!!python`` tag (an object to build, a function to call) is refused, and so is a
-    file using more than :data:`MAX_YAML_ALIASES` aliases.
+    file using more than :data:`MAX_YAML_ALIASES` aliases, expanding to more than
+    :data:`MAX_YAML_NODES` values, or larger than :data:`sb3_behave.limits.MAX_YAML_BYTES`.
 
     :param where: the file, for messages
     """
@@ -222,14 +343,46 @@ def zoo_yaml_loader(where: str = "a run folder's YAML") -> type:
 
     import yaml
 
+    from sb3_behave.limits import MAX_YAML_BYTES, TooLargeError, human
+
+    default_where = where
+
     class Loader(yaml.SafeLoader):
         aliases = 0
+        where = default_where
+
+        def __init__(self, stream: Any) -> None:
+            named = getattr(stream, "name", None)
+            if isinstance(named, str):  # the file the zoo opened: messages name it
+                self.where = named
+            size = len(stream) if isinstance(stream, (str, bytes)) else _stream_size(stream)
+            if size is not None and size > MAX_YAML_BYTES:
+                limit = human(MAX_YAML_BYTES)
+                raise TooLargeError(f"{self.where}: a YAML file of {human(size)}, over the {limit} one may have")
+            super().__init__(stream)
+
+        def construct_document(self, node: Any) -> Any:
+            data = super().construct_document(node)
+            _check_evaluated_text(data, self.where)
+            return data
+
+        def compose_document(self) -> Any:
+            try:
+                node = super().compose_document()
+                expanded = _expanded_nodes(node, {}) if node is not None else 0
+            except RecursionError:
+                raise UntrustedFileError(f"{self.where}: YAML nested too deeply: refused") from None
+            if expanded > MAX_YAML_NODES:
+                raise UntrustedFileError(
+                    f"{self.where}: its YAML aliases expand to more than {MAX_YAML_NODES:,} values (a billion laughs): refused"
+                )
+            return node
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 self.aliases += 1
                 if self.aliases > MAX_YAML_ALIASES:
-                    raise UntrustedFileError(f"{where}: more than {MAX_YAML_ALIASES} YAML aliases: refused")
+                    raise UntrustedFileError(f"{self.where}: more than {MAX_YAML_ALIASES} YAML aliases: refused")
             return super().compose_node(parent, index)
 
     def ordered_dict(loader: Any, node: Any) -> Any:
@@ -238,7 +391,7 @@ def zoo_yaml_loader(where: str = "a run folder's YAML") -> type:
 
     def refuse(loader: Any, suffix: str, node: Any) -> Any:
         raise UntrustedFileError(
-            f"{where}: the YAML tag !!python/{suffix} asks to run code, which sb3-behave does not do for a file: "
+            f"{loader.where}: the YAML tag !!python/{suffix} asks to run code, which sb3-behave does not do for a file: "
             "pass --trust-code (trust_code=True) if you trust who made it"
         )
 
@@ -299,6 +452,13 @@ def no_code_from_files(trust_code: bool = False, where: str | None = None) -> It
         save_util.json_to_data = safe_json_to_data(original_json, str(load_path))
         try:
             return original_load(load_path, *args, **kwargs)
+        except pickle.UnpicklingError as error:  # torch's weights-only load met a .pth that holds more than tensors
+            found = re.search(r"GLOBAL ([\w.]+)", str(error))
+            what = f" ({found.group(1)})" if found else ""
+            raise UntrustedFileError(
+                f"{load_path}: a .pth member holds more than tensors{what}, which torch's weights-only load refuses: "
+                "pass --trust-code (trust_code=True) if you trust who made it"
+            ) from None
         finally:
             save_util.json_to_data = original_json
 
@@ -315,11 +475,13 @@ def no_code_from_files(trust_code: bool = False, where: str | None = None) -> It
 
 __all__ = [
     "ALLOWED",
+    "EVALUATED_KEYS",
     "MAX_YAML_ALIASES",
-    "MAX_ZIP_BYTES",
+    "MAX_YAML_NODES",
     "SCHEDULES",
     "UntrustedFileError",
     "check_zip_sizes",
+    "literal_python",
     "load_data_pickle",
     "no_code_from_files",
     "safe_json_to_data",

@@ -472,12 +472,24 @@ def test_the_benchmark_table_of_a_missing_study_is_one_line_and_creates_nothing(
 # ---------------------------------------------------------------- messages
 
 
-@pytest.mark.parametrize("storage", ["postgresql+psycopg2://u:secret@h/db", "mysql://u:secret@h/db", "sqlite://u:secret@"])
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "postgresql+psycopg2://u:secret@h/db",
+        "mysql://u:secret@h/db",
+        "sqlite://u:secret@",
+        "postgresql://u:secret@tail@127.0.0.1:1/db",  # drivers would take "tail@127.0.0.1" for the host
+        "postgresql://u:secret/tail@127.0.0.1:1/db",
+        "postgresql://u:secret#tail@127.0.0.1:1/db",
+        "postgresql://u:secret@127.0.0.1:port/db",
+    ],
+)
 def test_a_password_is_never_shown(storage, capsys):
     assert main(["study", "status", "--storage", storage]) == 2
     assert main(["train", "-optimize", "--storage", storage, "--study-name", "x"]) == 2
     err = capsys.readouterr().err
-    assert "secret" not in err and "u:***@" in err, err
+    assert "secret" not in err and "tail" not in err and "u:***@" in err, err
+    assert err.count("\n") == 2 and "Traceback" not in err
 
 
 def test_force_seed_takes_no_value_and_help_needs_no_study_name(capsys, tmp_path, monkeypatch):

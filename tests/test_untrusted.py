@@ -21,6 +21,7 @@ import yaml
 
 from sb3_behave.agents import load_agent_from_path
 from sb3_behave.cli import main
+from sb3_behave.limits import TooLargeError
 from sb3_behave.untrusted import UntrustedFileError, check_zip_sizes, load_data_pickle, no_code_from_files, zoo_yaml_loader
 from sb3_behave.zoo import load_agent
 from sb3_behave.zoo.commands import PRETRAINED_FOLDER
@@ -187,19 +188,37 @@ def test_the_zoo_yaml_loader_reads_what_the_zoo_writes_and_refuses_the_rest(tmp_
 def test_a_model_zip_that_claims_too_much_memory_is_refused_before_reading(tmp_path):
     model = SHIPPED / f"{RUN}.zip"
     check_zip_sizes(model)  # the shipped agent is well within the budget
-    with pytest.raises(UntrustedFileError, match=r"claim \d+ MiB uncompressed, over the 0 MiB"):
+    with pytest.raises(TooLargeError, match=r"its members would take 151 kiB in memory, over the 1000 bytes"):
         check_zip_sizes(model, limit=1000)
     (tmp_path / "not.zip").write_bytes(b"PK not really")
     with pytest.raises(UntrustedFileError, match="not a zip file"):
         check_zip_sizes(tmp_path / "not.zip")
 
 
-def test_policy_kwargs_written_as_python_text_are_refused_unless_trusted(tmp_path):
-    conf = tmp_path / "ppo.yml"
-    conf.write_text(yaml.safe_dump({"CartPole-v1": {"policy": "MlpPolicy", "policy_kwargs": "dict(net_arch=[64, 64])"}}))
-    with pytest.raises(ValueError, match=r"ppo.yml: CartPole-v1: policy_kwargs is Python text .* --trust-code"):
-        check_config_entry(conf, "ppo", "CartPole-v1")
-    check_config_entry(conf, "ppo", "CartPole-v1", trust_code=True)
+@pytest.mark.parametrize("key", ["policy_kwargs", "normalize", "replay_buffer_kwargs", "monitor_kwargs"])
+def test_python_text_the_zoo_evaluates_is_read_as_data_or_refused_unless_trusted(key, tmp_path):
+    data = {
+        "policy_kwargs": "dict(net_arch=dict(pi=[64], vf=[64]), activation_fn=nn.ReLU, optimizer_class=th.optim.AdamW)",
+        "normalize": "{'norm_obs': True, 'norm_reward': False}",
+        "replay_buffer_kwargs": "dict(handle_timeout_termination=True)",
+        "monitor_kwargs": "dict(info_keywords=('score',))",
+    }[key]
+    algo = "dqn" if key == "replay_buffer_kwargs" else "ppo"
+    conf = tmp_path / "conf.yml"
+    conf.write_text(yaml.safe_dump({"CartPole-v1": {"policy": "MlpPolicy", key: data}}))
+    check_config_entry(conf, algo, "CartPole-v1")  # text that is data: the zoo evaluates it as always, it runs nothing
+    conf.write_text(yaml.safe_dump({"CartPole-v1": {"policy": "MlpPolicy", key: "__import__('os').system('touch ran')"}}))
+    with pytest.raises(ValueError, match=rf"conf.yml: CartPole-v1: {key}: Python text .* is more than data .* --trust-code"):
+        check_config_entry(conf, algo, "CartPole-v1")
+    assert not (tmp_path / "ran").exists()
+    config = crafted_run(tmp_path, tmp_path / "ran", "none") / RUN / "config.yml"  # a run folder the zoo wrote
+    config.write_text(config.read_text().replace("- - - ", f"- - - {key}\n    - {json.dumps(data)}\n  - - ", 1))
+    with no_code_from_files():
+        yaml.load(config.read_text(), Loader=yaml.UnsafeLoader)  # what rl_zoo3 calls: data, read
+        config.write_text(config.read_text().replace(json.dumps(data), json.dumps("__import__('os').system('touch ran')")))
+        with pytest.raises(UntrustedFileError, match=f"{key}: Python text"):
+            yaml.load(config.read_text(), Loader=yaml.UnsafeLoader)
+    assert not (tmp_path / "ran").exists()
 
 
 def test_the_shipped_agent_loads_as_data():

@@ -396,11 +396,19 @@ def test_a_failed_run_leaves_no_run_folder_and_the_next_run_takes_its_id(cartpol
     entry = {"n_timesteps": 20, "policy": "MlpPolicy", "demonstrations": "nowhere", "batch_size": 16}
     conf.write_text(yaml.safe_dump({"CartPole-v1": entry}))
     train = ["train", "--algo", "bc", "--env", "CartPole-v1", "-conf", str(conf), "--eval-freq", "-1"]
-    assert main(train) == 2  # the zoo made logs/bc/CartPole-v1_1, then the demonstrations were not found
+    assert main(train) == 2  # refused before the zoo starts: one line, no folder
+    out = capsys.readouterr()
+    assert "bc.yml: CartPole-v1: demonstrations: nowhere: no such file" in out.err and out.err.count("\n") == 1
+    assert out.out == "" and not (tmp_path / "logs").exists()
+    import sb3_behave.zoo.config
+
+    with monkeypatch.context() as patched:  # a failure the check cannot see: once the zoo has made the run folder
+        patched.setattr(sb3_behave.zoo.config, "check_data", lambda where, entry: None)
+        assert main(train) == 2
     out = capsys.readouterr()
     assert "nowhere: no such file" in out.err
     assert "logs/bc/CartPole-v1_1: removed, the run stopped before it trained" in out.out
-    assert list((tmp_path / "logs" / "bc").iterdir()) == []
+    assert not (tmp_path / "logs").exists()  # logs/bc and logs, made for it, go too
     conf.write_text(yaml.safe_dump({"CartPole-v1": {**entry, "demonstrations": str(cartpole_demos)}}))
     assert main(train) == 0
     assert (tmp_path / "logs" / "bc" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()  # the id the failed run took

@@ -67,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"sb3-behave: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a path the system refused (exists, not a folder, permission denied, disk full)
+        if os.environ.get("SB3_BEHAVE_DEBUG"):
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"sb3-behave: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 __all__ = ["build_parser", "main"]

@@ -32,7 +32,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     env.add_argument(
         "--obs", nargs="+", choices=("features", "lidar"), default=["features", "lidar"], help="observation kinds"
     )
-    env.add_argument("--n-envs", type=COUNT, default=1024, help="games in the VecEnv (default: %(default)s)")
+    env.add_argument(
+        "--n-envs", type=whole(1, 1_000_000), default=1024, help="games in the VecEnv, up to 1,000,000 (default: 1024)"
+    )
     env.add_argument("--seconds", type=POSITIVE, default=2.0, help="length of one timed run (default: %(default)s)")
     env.add_argument("--repeats", type=COUNT, default=3, help="timed runs per figure, median kept (default: %(default)s)")
     env.add_argument("--markdown-out", type=Path, default=None, help="also write the table to this file")
@@ -49,7 +51,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         ),
     )
     landscape.add_argument("--env", default="sb3_behave/FlappyBird-v0", help="env id (default: %(default)s)")
-    landscape.add_argument("--grid", type=int, default=41, help="points per axis (default: %(default)s)")
+    landscape.add_argument("--grid", type=whole(2, 401), default=41, help="points per axis, 2 to 401 (default: %(default)s)")
     landscape.add_argument(
         "--transitions", type=COUNT, default=10_000, help="demonstration transitions (default: %(default)s)"
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, Callable, Iterator, NoReturn, Sequence
 
 
 class Parser(argparse.ArgumentParser):
@@ -16,19 +17,20 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def whole(minimum: int = 1) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``minimum``."""
+def whole(minimum: int = 1, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``)."""
+    expected = f"a whole number >= {minimum}" if maximum is None else f"a whole number from {minimum} to {maximum:,}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value:,}")
         return value
 
-    parse.__name__ = f"whole number >= {minimum}"
+    parse.__name__ = expected.removeprefix("a ")
     return parse
 
 
@@ -100,6 +102,17 @@ def parse_env_kwargs(pairs: Sequence[str] | None) -> dict[str, Any]:
     return kwargs
 
 
+def check_folder_argument(flag: str, path: Path | None) -> None:
+    """Refuse, before any work, a folder argument (``--tensorboard-log``, ...) that names a file.
+
+    :param flag: the option, for the message
+    :param path: its value (``None``: not given)
+    :raises ValueError: naming the flag and the path
+    """
+    if path is not None and path.exists() and not path.is_dir():
+        raise ValueError(f"{flag} {path}: is a file, expected a folder (one to create, or an existing one)")
+
+
 def print_stats(summary: dict[str, Any]) -> None:
     """The score, return and length lines of a demonstration summary."""
     for key in ("score", "return", "length"):
@@ -125,3 +138,26 @@ def add_trust_code_argument(parser: argparse.ArgumentParser) -> None:
         help="read the agent's files (model .zip, run folder) with SB3's and the zoo's own unpickling and YAML, which "
         "run code a file may hold; without it they are read as data and a file that holds code is refused",
     )
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """Within: SIGTERM raises ``KeyboardInterrupt``, as Ctrl-C does, so a command stops cleanly on either.
+
+    Each command keeps what it has written (answers, episodes: one file each, written atomically)
+    and says how far it got.
+    """
+    import signal
+
+    def interrupt(number: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave the signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sb3_behave.cli.common import COUNT, POSITIVE, SEED, parse_env_kwargs, real, whole
+from sb3_behave.cli.common import POSITIVE, SEED, check_folder_argument, parse_env_kwargs, real, whole
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -34,12 +34,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--demos",
-        type=whole(0),
+        type=whole(0, 100_000),
         default=100,
-        help="expert trajectories sampled as demonstrations; 0: the expert's exact occupancy measure (default: %(default)s)",
+        help="expert trajectories sampled as demonstrations, up to 100,000; 0: the expert's exact occupancy measure "
+        "(default: %(default)s)",
     )
     parser.add_argument(
-        "--horizon", type=COUNT, default=None, help="steps per episode (default: the env's time limit, else 100)"
+        "--horizon",
+        type=whole(1, 10_000),
+        default=None,
+        help="steps per episode, up to 10,000 (default: the env's time limit, else 100)",
     )
     parser.add_argument(
         "--discount", type=real(0.0, 1.0, open_low=True), default=0.99, help="discount in (0, 1] (default: %(default)s)"
@@ -52,7 +56,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "BETA * reward / max|reward| (large: nearly deterministic; default: %(default)s)",
     )
     parser.add_argument(
-        "--iterations", "--max-iter", type=COUNT, default=500, help="most MCE IRL iterations (default: %(default)s)"
+        "--iterations",
+        "--max-iter",
+        type=whole(1, 1_000_000),
+        default=500,
+        help="most MCE IRL iterations, up to 1,000,000 (default: %(default)s)",
     )
     parser.add_argument("--learning-rate", type=POSITIVE, default=0.1, help="Adam's learning rate (default: %(default)s)")
     parser.add_argument("--seed", type=SEED, default=0, help="seed of the demonstrations and the reward's init (default: 0)")
@@ -67,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from sb3_behave.outputs import check_output, write_text
 
     out = check_output(args.out, args.overwrite)
+    check_folder_argument("--tensorboard-log", args.tensorboard_log)
     from sb3_behave.irl import MCEIRLConfig, run_mce_irl, save_reward_plot, tabular_model
 
     config = MCEIRLConfig(

@@ -6,14 +6,18 @@ import argparse
 from pathlib import Path
 
 from sb3_behave.cli.common import (
-    COUNT,
     POSITIVE,
     PROBABILITY,
     SEED,
     add_env_arguments,
     add_trust_code_argument,
     parse_env_kwargs,
+    whole,
 )
+
+#: The most points per axis of a landscape's grid, and grid points per batch.
+MAX_GRID = 401
+MAX_CHUNK = 4096
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -42,7 +46,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="the slice: two scalar weights (--weights), filter-normalized random directions (Li et al. 2018), "
         "or the IL and RL gradients at theta0 (default: %(default)s)",
     )
-    parser.add_argument("--grid", type=int, default=41, help="points per axis (default: %(default)s)")
+    parser.add_argument("--grid", type=whole(2, MAX_GRID), default=41, help="points per axis, 2 to 401 (default: %(default)s)")
     parser.add_argument("--span", type=POSITIVE, default=1.0, help="the grid covers [-span, span] (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("reports/landscape"), help="output folder (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier report in --out (refused without it)")
@@ -79,7 +83,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--method", choices=("auto", "mlp", "vmap"), default="auto", help="grid evaluation (default: %(default)s)"
     )
-    parser.add_argument("--chunk-size", type=COUNT, default=None, help="grid points per batch (default: automatic)")
+    parser.add_argument(
+        "--chunk-size", type=whole(1, MAX_CHUNK), default=None, help="grid points per batch, up to 4,096 (default: automatic)"
+    )
     parser.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
@@ -89,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     from sb3_behave.landscape.directions import DEFAULT_WEIGHTS
     from sb3_behave.landscape.report import LandscapeConfig, landscape_report
 
+    if args.weights and args.directions != "weights":
+        raise ValueError(
+            f"--weights chooses the weights of --directions weights; with --directions {args.directions} it does nothing"
+        )
     config = LandscapeConfig(
         directions=args.directions,
         grid=args.grid,

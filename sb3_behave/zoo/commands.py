@@ -8,6 +8,7 @@ the zoo unchanged, after :func:`~sb3_behave.zoo.registry.register_algorithms`. `
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import os
@@ -228,7 +229,7 @@ def _take_shared_study_options(argv: Sequence[str]) -> tuple[list[str], dict[str
 def _shared_study(argv: list[str]) -> tuple[list[str], ContextManager[Any]]:
     """For ``-optimize --storage``: the zoo's arguments (this worker's seed in ``--seed``) and a context in
     which the zoo's hyperparameter search runs through :class:`sb3_behave.zoo.study.SharedStudy`."""
-    from sb3_behave.zoo.storage import WorkerSettings, parse_storage
+    from sb3_behave.zoo.storage import WorkerSettings, check_storage_file, parse_storage
     from sb3_behave.zoo.study import worker_seed
 
     argv, values = _take_shared_study_options(argv)
@@ -239,6 +240,7 @@ def _shared_study(argv: list[str]) -> tuple[list[str], ContextManager[Any]]:
             raise ValueError(f"{', '.join(values)}: only with -optimize --storage (workers sharing an Optuna study)")
         return argv, nullcontext()
     storage = parse_storage(text)
+    check_storage_file(storage)  # before the zoo starts: a file that is no storage, in one line
     if _option(argv, "--study-name") is None:
         raise ValueError(f"--storage {storage.shown}: give --study-name NAME too: the workers share the study of that name")
     settings = WorkerSettings(
@@ -390,7 +392,8 @@ def train(argv: Sequence[str]) -> int:
         print("sb3-behave's value of --vec-env:")
         print(f"  {'--vec-env flappy':<24}train and evaluate on FlappyBirdVecEnv (sb3_behave/FlappyBird-v0 only): all games")
         print(f"  {'':<24}in one compiled step, same seeds and env_kwargs as --vec-env dummy (docs/guide/flappy_bird.md)")
-        print(f"  {TRUST_CODE:<24}accept policy_kwargs written as Python text in -conf (the zoo evaluates it)")
+        print(f"  {TRUST_CODE:<24}accept policy_kwargs written as Python text and !!python tags in -conf, and read a -i")
+        print(f"  {'':<24}agent with SB3's own unpickling: the zoo runs the code these hold (only for files you trust)")
         print(flush=True)
         shared: ContextManager[Any] = nullcontext()  # nothing checked: the zoo prints its help and exits
         argv = [arg for arg in argv if arg.partition("=")[0] not in SHARED_STUDY_OPTIONS]
@@ -401,6 +404,7 @@ def train(argv: Sequence[str]) -> int:
         check_native_vec_env(native_vec_env, _option(argv, "--env") or "CartPole-v1")
         shared = _both(shared, training_on_native_vec_env(native_vec_env))
 
+    _check_zoo_arguments(argv)
     conf = resolve_config(_option(argv, "-conf", "--conf-file"))
     if conf is not None:
         argv = _with_option(argv, ("-conf", "--conf-file"), conf)
@@ -421,10 +425,15 @@ def train(argv: Sequence[str]) -> int:
     runs = Path(_option(argv, "-f", "--log-folder") or "logs") / algo
     pattern = f"{(_option(argv, '--env') or 'CartPole-v1').replace('/', '-')}_*"
     before = set(runs.glob(pattern))
+    made = [folder for folder in (runs.parent, runs) if not folder.exists()]  # logs/ and logs/<algo>, if the run makes them
     status: int | None = None
     try:
-        status = _run(
-            "sb3-behave train", zoo_train, argv, _option(argv, "-i", "--trained-agent") or "the trained agent (-i)", shared
+        status = _run(  # -conf's YAML and a -i agent are read as data too
+            "sb3-behave train",
+            zoo_train,
+            argv,
+            _option(argv, "-i", "--trained-agent") or "the trained agent (-i)",
+            _both(shared, no_code_from_files(trust)),
         )
         return status
     finally:
@@ -433,6 +442,30 @@ def train(argv: Sequence[str]) -> int:
                 if folder.is_dir() and not _holds_results(folder):
                     shutil.rmtree(folder, ignore_errors=True)
                     print(f"{folder}: removed, the run stopped before it trained (the next run takes its id)", flush=True)
+            for folder in reversed(made):  # the folders made for it, left empty
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+
+
+def _check_zoo_arguments(argv: Sequence[str]) -> None:
+    """What the zoo would find wrong only after printing its set-up (or in a traceback): checked first, one line each."""
+    if "-h" in argv or "--help" in argv:
+        return
+    algo = _option(argv, "--algo")
+    if algo is not None:
+        from rl_zoo3.utils import ALGOS
+
+        from sb3_behave.zoo.registry import register_algorithms
+
+        register_algorithms()
+        if algo not in ALGOS:
+            close = [algo.lower()] if algo.lower() in ALGOS else difflib.get_close_matches(algo, list(ALGOS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"--algo {algo!r}: unknown algorithm{hint}; the zoo has {', '.join(sorted(ALGOS))}")
+    for flags in (("-f", "--log-folder", "--folder"), ("-tb", "--tensorboard-log"), ("-o", "--output-folder")):
+        value = _option(argv, *flags)
+        if value and Path(value).exists() and not Path(value).is_dir():
+            raise ValueError(f"{flags[0]} {value}: is a file, expected a folder (one to create, or an existing one)")
 
 
 #: What the zoo writes into a run folder before training starts.
@@ -464,6 +497,7 @@ def enjoy(argv: Sequence[str]) -> int:
 
     argv, trust = _take_trust_code(argv)
     _print_trust_code_help(argv)
+    _check_zoo_arguments(argv)
     argv = with_default_folder(argv)
     with _reporting_scores(), no_code_from_files(trust):
         return _run("sb3-behave enjoy", zoo_enjoy, argv, _agent_label(argv))
@@ -483,6 +517,7 @@ def record_video(argv: Sequence[str]) -> int:
 
     argv, trust = _take_trust_code(argv)
     _print_trust_code_help(argv)
+    _check_zoo_arguments(argv)
     argv = with_default_folder(argv)
     folder = _option(argv, "-f", "--folder")
     if folder is not None and Path(folder) == PRETRAINED_FOLDER and _option(argv, "-o", "--output-folder") is None:

@@ -71,14 +71,7 @@ class Storage:
     @property
     def shown(self) -> str:
         """``text`` with any password hidden, for messages."""
-        if self.kind != "postgresql":
-            return self.text
-        from sqlalchemy.engine import make_url
-
-        try:
-            return make_url(self.text).render_as_string(hide_password=True)
-        except Exception:  # a URL SQLAlchemy cannot read: never show its password
-            return hide_password(self.text)
+        return hide_password(self.text) if self.kind == "postgresql" else self.text
 
     @property
     def path(self) -> Path | None:
@@ -132,6 +125,7 @@ def parse_storage(text: str) -> Storage:
                 f"--storage {hide_password(text)!r}: PostgreSQL storage needs the psycopg 3 driver, "
                 "which is not installed: pip install 'sb3-behave[postgres]'"
             )
+        _check_password_characters(text, rest)
         return Storage(text, "postgresql", f"postgresql+psycopg://{rest}")
     if scheme == "sqlite" and sep:
         path = rest[1:] if rest.startswith("/") else ""
@@ -143,6 +137,29 @@ def parse_storage(text: str) -> Storage:
     raise ValueError(f"--storage {hide_password(text)!r}: expected {STORAGE_FORMS}")
 
 
+def _check_password_characters(text: str, rest: str) -> None:
+    """Refuse a password with characters a URL must percent-encode (drivers would split the URL inside it), and a bad port.
+
+    ``user:se@cret@host`` would reach the server as host ``cret@host``, and the error would show
+    that part of the password. The message never shows the password.
+    """
+    userinfo, at, location = rest.rpartition("@")  # the user's part ends at the last @
+    _, colon, password = userinfo.partition(":")
+    raw = sorted({c for c in password if c in "@/#?[] "}) if at and colon else []
+    if raw:
+        encoded = ", ".join(f"{c!r} as %{ord(c):02X}" for c in raw)
+        raise ValueError(
+            f"--storage {hide_password(text)!r}: the password holds characters a URL must percent-encode: write "
+            f"{encoded} (python -c \"import urllib.parse; print(urllib.parse.quote(input(), safe=''))\")"
+        )
+    host = location.split("/", 1)[0].split("?", 1)[0]
+    port = host.rpartition(":")[2] if ":" in host and not host.endswith("]") else ""
+    if port and not port.isdigit():
+        raise ValueError(
+            f"--storage {hide_password(text)!r}: the port {port!r} is not a number (HOST:PORT, e.g. localhost:5432)"
+        )
+
+
 # ---------------------------------------------------------------- the study lock
 
 
@@ -152,12 +169,13 @@ _engines: dict[str, Any] = {}
 
 def _connection_error(storage: Storage, error: BaseException, what: str = "cannot open the database") -> ValueError:
     reason = hide_password(str(getattr(error, "orig", None) or error).strip().splitlines()[0])
-    from sqlalchemy.engine import make_url
+    if storage.kind == "postgresql":  # the password as given and as decoded, wherever a driver may have quoted it
+        from urllib.parse import unquote
 
-    with contextlib.suppress(Exception):
-        password = make_url(storage.url).password
-        if password:
-            reason = reason.replace(str(password), "***")
+        userinfo = storage.text.partition("://")[2].rpartition("@")[0]
+        password = userinfo.partition(":")[2]
+        for form in {password, unquote(password)} - {""}:  # as a whole word: a password "p" leaves "port" alone
+            reason = re.sub(rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])", "***", reason)
     return ValueError(f"--storage {storage.shown}: {what}: {reason}")
 
 
@@ -232,6 +250,21 @@ def _check_journal(storage: Storage) -> None:
             f"--storage {storage.text}: is not an Optuna journal file (its first line is not a journal record): "
             "give the path of a journal, or a new .log file"
         )
+
+
+def check_storage_file(storage: Storage) -> None:
+    """Refuse, before any work, a journal or SQLite file that holds something else (a PostgreSQL URL is left alone).
+
+    :param storage: the parsed ``--storage``
+    :raises ValueError: naming the file and what it should be
+    """
+    if storage.kind == "journal":
+        _check_journal(storage)
+    elif storage.kind == "sqlite" and storage.path is not None and storage.path.is_file():
+        with open(storage.path, "rb") as handle:
+            head = handle.read(16)
+        if head and head != b"SQLite format 3\x00":
+            raise ValueError(f"--storage {storage.text}: is not an SQLite database: give a database file, or a new path")
 
 
 def _journal_storage(storage: Storage) -> Any:
