@@ -275,9 +275,13 @@ def literal_python(text: str, where: str) -> Any:
 
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+        return value(tree.body)
+    except (SyntaxError, ValueError) as error:
+        if isinstance(error, UntrustedFileError):
+            raise
         raise UntrustedFileError(f"{where}: {text[:80]!r} is not Python the RL Zoo could read") from None
-    return value(tree.body)
+    except (RecursionError, MemoryError):
+        raise UntrustedFileError(f"{where}: Python text nested too deeply: refused") from None
 
 
 def _check_evaluated_text(data: Any, where: str) -> None:

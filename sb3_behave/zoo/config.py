@@ -137,7 +137,7 @@ def _check_values(where: str, entry: dict, env_id: str) -> None:
 def _check_policy_kwargs(where: str, entry: dict, algorithm: type) -> None:
     """``policy_kwargs`` must be a mapping of what the policy class takes."""
     value = entry.get("policy_kwargs")
-    if value is None or isinstance(value, str):  # text: refused above unless trusted (the zoo evaluates it)
+    if value is None or isinstance(value, str):  # text: data only (the YAML loader checked it), evaluated by the zoo
         return
     if not isinstance(value, dict):
         raise ValueError(f"{where}: policy_kwargs is {value!r}: expected a mapping such as {{net_arch: [64, 64]}}")
