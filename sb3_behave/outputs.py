@@ -42,6 +42,17 @@ def check_output(path: PathLike, overwrite: bool = False, folder: bool = True, f
     return path
 
 
+def check_folder(flag: str, path: PathLike | None) -> None:
+    """Refuse, before any work, a folder option (``--tensorboard-log``, ``-f``, ...) that names a file.
+
+    :param flag: the option, for the message
+    :param path: its value (``None``: not given)
+    :raises ValueError: naming the flag and the path
+    """
+    if path is not None and Path(path).exists() and not Path(path).is_dir():
+        raise ValueError(f"{flag} {path}: is a file, expected a folder (one to create, or an existing one)")
+
+
 @contextlib.contextmanager
 def replacing(path: PathLike) -> Iterator[Path]:
     """Write a file whole or not at all: yields a temporary path beside ``path``, renamed over it on success.
@@ -90,4 +101,4 @@ def save_figure(figure: object, path: PathLike, dpi: int = 80) -> Path:
     return Path(path)
 
 
-__all__ = ["check_output", "replacing", "save_figure", "write_text"]
+__all__ = ["check_folder", "check_output", "replacing", "save_figure", "write_text"]

@@ -102,17 +102,6 @@ def parse_env_kwargs(pairs: Sequence[str] | None) -> dict[str, Any]:
     return kwargs
 
 
-def check_folder_argument(flag: str, path: Path | None) -> None:
-    """Refuse, before any work, a folder argument (``--tensorboard-log``, ...) that names a file.
-
-    :param flag: the option, for the message
-    :param path: its value (``None``: not given)
-    :raises ValueError: naming the flag and the path
-    """
-    if path is not None and path.exists() and not path.is_dir():
-        raise ValueError(f"{flag} {path}: is a file, expected a folder (one to create, or an existing one)")
-
-
 def print_stats(summary: dict[str, Any]) -> None:
     """The score, return and length lines of a demonstration summary."""
     for key in ("score", "return", "length"):

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sb3_behave.cli.common import POSITIVE, SEED, check_folder_argument, parse_env_kwargs, real, whole
+from sb3_behave.cli.common import POSITIVE, SEED, parse_env_kwargs, real, whole
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -72,10 +72,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sb3_behave.outputs import check_output, write_text
+    from sb3_behave.outputs import check_folder, check_output, write_text
 
     out = check_output(args.out, args.overwrite)
-    check_folder_argument("--tensorboard-log", args.tensorboard_log)
+    check_folder("--tensorboard-log", args.tensorboard_log)
     from sb3_behave.irl import MCEIRLConfig, run_mce_irl, save_reward_plot, tabular_model
 
     config = MCEIRLConfig(

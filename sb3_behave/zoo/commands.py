@@ -20,6 +20,7 @@ from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import numpy as np
 
+from sb3_behave.outputs import check_folder
 from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, require_imitation
 from sb3_behave.untrusted import no_code_from_files
 from sb3_behave.zoo.vec_envs import check_native_vec_env, take_vec_env, training_on_native_vec_env
@@ -466,9 +467,7 @@ def _check_zoo_arguments(argv: Sequence[str]) -> None:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"--algo {algo!r}: unknown algorithm{hint}; the zoo has {', '.join(sorted(ALGOS))}")
     for flags in (("-f", "--log-folder", "--folder"), ("-tb", "--tensorboard-log"), ("-o", "--output-folder")):
-        value = _option(argv, *flags)
-        if value and Path(value).exists() and not Path(value).is_dir():
-            raise ValueError(f"{flags[0]} {value}: is a file, expected a folder (one to create, or an existing one)")
+        check_folder(flags[0], _option(argv, *flags))
 
 
 #: What the zoo writes into a run folder before training starts.
