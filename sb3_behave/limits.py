@@ -121,17 +121,18 @@ def check_npz(path: Path, archive: zipfile.ZipFile, names: Iterable[str], error:
     check_claim(path, total, "its arrays", error=None if error is TooLargeError else error)
 
 
-def check_zip(path: Path, what: str = "its members") -> None:
+def check_zip(path: Path, what: str = "its members", budget: int | None = None) -> None:
     """Refuse a zip file whose members claim more than the budget uncompressed (its directory only is read).
 
     :param path: the zip file
     :param what: what the members are, for the message
+    :param budget: bytes allowed (default: :func:`max_read_bytes`)
     :raises TooLargeError: over the budget
     :raises zipfile.BadZipFile: not a zip file
     """
     with zipfile.ZipFile(path) as archive:
         claimed = sum(info.file_size for info in archive.infolist())
-    check_claim(path, claimed, what)
+    check_claim(path, claimed, what, budget)
 
 
 def check_text_size(path: Path, limit: int = MAX_YAML_BYTES, what: str = "YAML file") -> None:

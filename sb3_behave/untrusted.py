@@ -195,7 +195,7 @@ def check_zip_sizes(path: Any, limit: int | None = None) -> None:
     :raises UntrustedFileError: not a zip file
     :raises sb3_behave.limits.TooLargeError: too large
     """
-    from sb3_behave.limits import check_claim
+    from sb3_behave.limits import check_zip
 
     if not isinstance(path, (str, Path)):
         return
@@ -205,11 +205,9 @@ def check_zip_sizes(path: Any, limit: int | None = None) -> None:
     if not path.is_file():
         return  # SB3 says what is missing
     try:
-        with zipfile.ZipFile(path) as archive:
-            claimed = sum(info.file_size for info in archive.infolist())
+        check_zip(path, "its members", limit)
     except zipfile.BadZipFile:
         raise UntrustedFileError(f"{path}: not a zip file (an SB3 model is one)") from None
-    check_claim(path, claimed, "its members", limit)
 
 
 def literal_python(text: str, where: str) -> Any:

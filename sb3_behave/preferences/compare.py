@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from sb3_behave.demos.episodes import env_kwargs as env_kwargs_of
 from sb3_behave.outputs import PathLike
-from sb3_behave.preferences.frames import DEFAULT_FRAME_HEIGHT, RenderedFrames, check_renders_frames
+from sb3_behave.preferences.frames import DEFAULT_FRAME_HEIGHT, RenderedFrames, check_renders_frames, shrink
 from sb3_behave.preferences.gatherer import PersonGatherer
 from sb3_behave.preferences.reward import PairFragmenter, preference_accuracy, train_reward_model
 from sb3_behave.preferences.storage import FragmentPair, answer_files, check_preferences_folder, load_preferences
@@ -191,8 +191,7 @@ QUERIES_PER_ROUND = 5
 
 def _queries_per_round(env: Any, frame_height: int, steps_per_query: int, left: int, fragment_length: int) -> int:
     """How many queries one round may ask: one query's frames must fit the memory budget of one file, a round's a quarter."""
-    from sb3_behave.limits import check_claim
-    from sb3_behave.preferences.frames import shrink
+    from sb3_behave.limits import check_claim, max_read_bytes
 
     env.reset()
     frame_bytes = shrink(np.asarray(env.render()), frame_height).nbytes
@@ -201,8 +200,6 @@ def _queries_per_round(env: Any, frame_height: int, steps_per_query: int, left: 
         steps_per_query * frame_bytes,
         f"the frames the agent plays for one query ({steps_per_query:,} of {frame_bytes:,} bytes)",
     )
-    from sb3_behave.limits import max_read_bytes
-
     round_bytes = max_read_bytes() // 4  # the frames of a round: a quarter of the budget, beside the agent and the window
     return max(1, min(QUERIES_PER_ROUND, left, round_bytes // (steps_per_query * frame_bytes)))
 

@@ -33,7 +33,7 @@ from sb3_behave.demos.episodes import (
     json_safe,
     make_trajectory,
 )
-from sb3_behave.limits import TooLargeError, check_npz
+from sb3_behave.limits import check_npz
 from sb3_behave.outputs import PathLike, replacing
 
 #: The file names of the answers in a preferences folder (one file per answer).
@@ -145,7 +145,7 @@ def read_answer(path: PathLike) -> tuple[FragmentPair, float, dict[str, Any]]:
                 raise PreferenceError(f"{path}: not a preference answer (no {', '.join(missing)})")
             check_npz(path, data.zip, _ARRAYS, PreferenceError)  # headers against the budget before any array is read
             arrays = {name: data[name] for name in _ARRAYS}
-    except (PreferenceError, TooLargeError):
+    except PreferenceError:  # check_npz raises it too
         raise
     except ValueError as error:
         if "pickle" in str(error):
