@@ -6,6 +6,8 @@ Measures, on this machine and stack:
 
 - the first steps of a process with an empty numba cache (compilation) and with a warm one;
 - the installed size of numba and llvmlite;
+- the peak memory of a process that plays 1,000 steps of one bird as it comes (the kernels run
+  as Python, numba is not imported: see ``sb3_behave/envs/flappy_bird/jit.py``) and compiled;
 - a single env's steps per second compiled and uncompiled (``NUMBA_DISABLE_JIT=1``: the same
   Python loop), each in a fresh process;
 - one step of ``FlappyBirdVecEnv(1024)`` against its parts: the physics kernel, the features
@@ -44,6 +46,8 @@ SINGLE_ENV = """
 import time
 import gymnasium as gym
 import sb3_behave
+from sb3_behave.envs.flappy_bird.jit import compile_kernels
+compile_kernels()  # uncompiled: NUMBA_DISABLE_JIT=1
 for obs_type, steps in (("features", 20_000), ("lidar", 2_000)):
     env = gym.make("sb3_behave/FlappyBird-v0", obs_type=obs_type)
     env.reset(seed=0)
@@ -54,6 +58,22 @@ for obs_type, steps in (("features", 20_000), ("lidar", 2_000)):
         if terminated or truncated:
             env.reset()
     print(obs_type, steps / (time.perf_counter() - start))
+"""
+
+
+PEAK_MEMORY = """
+import resource, sys
+import gymnasium as gym
+import sb3_behave
+from sb3_behave.envs.flappy_bird.jit import compile_kernels, compiled
+if sys.argv[1] == "compiled":
+    compile_kernels()
+env = gym.make("sb3_behave/FlappyBird-v0")
+env.reset(seed=0)
+for i in range(1_000):
+    if env.step(int(i % 10 == 0))[2]:
+        env.reset()
+print(compiled(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
@@ -68,6 +88,14 @@ def first_steps() -> tuple[float, float]:
         cold = float(_python(FIRST_STEPS, NUMBA_CACHE_DIR=cache))
         warm = float(_python(FIRST_STEPS, NUMBA_CACHE_DIR=cache))
     return cold, warm
+
+
+def peak_megabytes(how: str) -> float:
+    """Peak resident memory (MB) of a process that plays 1,000 steps of one bird, ``as it comes`` or ``compiled``."""
+    done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, how], capture_output=True, text=True, check=True)
+    is_compiled, megabytes = done.stdout.split()
+    assert (is_compiled == "True") == (how == "compiled"), done.stdout
+    return float(megabytes)
 
 
 def installed_megabytes(package: str) -> float:
@@ -121,10 +149,12 @@ def main() -> None:
     args = parser.parse_args()
     from importlib.metadata import version
 
+    from sb3_behave.envs.flappy_bird.jit import HOT_CALLS
     from sb3_behave.stack import machine_description
 
     cold, warm = first_steps()
     compiled, uncompiled = single_env_speeds(False), single_env_speeds(True)
+    as_it_comes, compiled_memory = peak_megabytes("as it comes"), peak_megabytes("compiled")
     parts = vec_env_parts()
     lines = [
         f"Machine: {machine_description()}",
@@ -133,6 +163,8 @@ def main() -> None:
         f"(compilation), {warm:.2f} s with a warm one.",
         f"- Installed: numba {version('numba')} {installed_megabytes('numba'):.0f} MB, "
         f"llvmlite {version('llvmlite')} {installed_megabytes('llvmlite'):.0f} MB.",
+        f"- Peak memory of a process playing 1,000 steps of one bird (features): {as_it_comes:.0f} MB as it comes "
+        f"(uncompiled for its first {HOT_CALLS:,} steps, numba not imported), {compiled_memory:.0f} MB compiled.",
         "- Single env (`gym.make`, a flap every 10th step), steps/s: "
         + ", ".join(
             f"{kind} {compiled[kind]:,.0f} compiled, {uncompiled[kind]:,.0f} uncompiled "

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Union
 
+from sb3_behave.limits import without_torch_compiler
 from sb3_behave.registration import FLAPPY_BIRD_ID
 from sb3_behave.stack import require_imitation, saved_under_numpy2_is_an_error
 from sb3_behave.untrusted import no_code_from_files
@@ -233,7 +234,7 @@ def load_agent_from_path(
     else:
         raise ValueError(f"{path}: expected a model .zip file or an RL Zoo run folder")
     normalize = None
-    with saved_under_numpy2_is_an_error(path), no_code_from_files(trust_code):
+    with saved_under_numpy2_is_an_error(path), no_code_from_files(trust_code), without_torch_compiler():
         model = algorithm_class(algo).load(model_file, device=device)
         if stats is not None:
             from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize

@@ -19,8 +19,9 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 #: The environment variable that sets the budget of one file.
 ENV_VAR = "SB3_BEHAVE_MAX_READ_BYTES"
@@ -145,6 +146,43 @@ def check_text_size(path: Path, limit: int = MAX_YAML_BYTES, what: str = "YAML f
         raise TooLargeError(f"{path}: a {what} of {human(size)}, over the {human(limit)} one may have: refused before reading")
 
 
+@contextmanager
+def without_torch_compiler() -> Iterator[None]:
+    """Within: building and loading an SB3 model does not import torch's compiler (``torch._dynamo``).
+
+    torch wraps a few methods of its optimizers (adding a parameter group, loading and saving their
+    state, zeroing gradients) so that ``torch.compile`` never traces into them, and the wrapper
+    imports the compiler, with sympy and pandas, on its first call: about 90 MB and a second,
+    spent by every SB3 model on load because a policy builds its optimizer, even for an agent that
+    only acts. Within, those wrappers call the method directly, which is all they do outside
+    ``torch.compile``; on exit they are as they were. A torch whose optimizers are wrapped otherwise
+    is left alone.
+    """
+    try:
+        import torch
+        from torch import _compile
+    except ImportError:
+        yield
+        return
+    wrapper_code = _compile._disable_dynamo(lambda: None).__code__
+    patched = []
+    for value in vars(torch.optim.Optimizer).values():
+        method = getattr(value, "__wrapped__", None)
+        if getattr(value, "__code__", None) is wrapper_code and method is not None and not hasattr(method, _CACHED):
+            setattr(method, _CACHED, method)  # the wrapper's cache of the compiler-disabled method
+            patched.append(method)
+    try:
+        yield
+    finally:
+        for method in patched:
+            if getattr(method, _CACHED, None) is method:
+                delattr(method, _CACHED)
+
+
+#: The attribute where ``torch._disable_dynamo``'s wrapper caches the method it calls.
+_CACHED = "__dynamo_disable"
+
+
 __all__ = [
     "DEFAULT_MAX_READ_BYTES",
     "ENV_VAR",
@@ -157,4 +195,5 @@ __all__ = [
     "human",
     "max_read_bytes",
     "npy_claim",
+    "without_torch_compiler",
 ]

@@ -101,9 +101,43 @@ def test_trajectories_are_bit_identical_to_the_recorded_ones(name):
 def test_the_kernels_are_compiled():
     from sb3_behave.envs.flappy_bird import core, jit, observations
 
-    assert jit.COMPILED
+    assert jit.NUMBA_INSTALLED and jit.compile_kernels() and jit.compiled()
     for function in (core._step_birds, core._reset_birds, observations._fill_features, observations._fill_lidar):
-        assert type(function).__name__ == "CPUDispatcher", f"{function} is not compiled by numba"
+        assert type(function.compiled).__name__ == "CPUDispatcher", f"{function} is not compiled by numba"
+        assert function._run is function.compiled
+
+
+WHEN_COMPILED = """
+import sys
+import numpy as np
+import gymnasium as gym
+import sb3_behave
+from sb3_behave.envs import FlappyBirdVecEnv
+from sb3_behave.envs.flappy_bird import jit
+jit.HOT_CALLS = 300
+case = sys.argv[1]
+if case == "vec":
+    FlappyBirdVecEnv(2, seed=0).reset()
+else:
+    env = gym.make("sb3_behave/FlappyBird-v0", obs_type=case)
+    env.reset(seed=0)
+    for step in range(int(sys.argv[2])):
+        if env.step(step % 9 == 0)[2]:
+            env.reset()
+print(jit.compiled(), "numba" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    "case, steps, expected",
+    [("features", 250, "False False"), ("features", 350, "True True"), ("lidar", 1, "True True"), ("vec", 0, "True True")],
+)
+def test_kernels_compile_when_it_pays(case, steps, expected):
+    """One bird with features runs as Python, without importing numba (130 MB), until it has run
+    HOT_CALLS steps; lidar and many birds compile at once."""
+    done = subprocess.run([sys.executable, "-c", WHEN_COMPILED, case, str(steps)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == expected
 
 
 def test_each_compiled_kernel_equals_its_python_source_now():
@@ -175,7 +209,7 @@ sys.path.insert(0, {str(Path(__file__).parent)!r})
 import json
 from test_flappy_trajectories import PINNED, digest_of
 from sb3_behave.envs.flappy_bird import jit
-assert not jit.COMPILED
+assert not jit.NUMBA_INSTALLED and not jit.compile_kernels()
 pinned = json.loads(PINNED.read_text())
 for name in ("single-features", "single-lidar", "vec-features"):
     assert digest_of(name) == pinned[name], name

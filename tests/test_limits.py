@@ -224,3 +224,35 @@ def test_compare_stops_on_sigterm_and_keeps_its_answers(tmp_path):
     assert "Traceback" not in output and "(stopped: run the same command again to resume)" in output
     assert 3 <= len(kept) < 2000 and all(read_answer(path) for path in kept)  # each kept answer is whole
     assert not [p for p in (tmp_path / "answers").iterdir() if p.name.startswith(".")]  # no half-written file
+
+
+WITHOUT_COMPILER = """
+import sys
+import gymnasium as gym
+import torch
+from sb3_behave.agents import load_agent_from_path
+from sb3_behave.envs.flappy_bird import jit
+from sb3_behave.zoo.commands import PRETRAINED_FOLDER
+
+env = gym.make("sb3_behave/FlappyBird-v0")
+model, _ = load_agent_from_path(next((PRETRAINED_FOLDER / "ppo").iterdir()), env)
+obs, _ = env.reset(seed=0)
+for _ in range(200):
+    obs, _, done, _, _ = env.step(model.predict(obs, deterministic=True)[0])
+    if done:
+        obs, _ = env.reset()
+acted = ["torch._dynamo" in sys.modules, "numba" in sys.modules, jit.compiled()]
+wrapped = torch.optim.Optimizer.add_param_group.__wrapped__
+restored = not hasattr(wrapped, "__dynamo_disable")
+model.policy.optimizer.zero_grad()  # outside the context the optimizer's wrappers import the compiler as before
+print(acted, restored, "torch._dynamo" in sys.modules)
+"""
+
+
+def test_an_agent_loads_and_acts_without_torch_compiler_or_numba():
+    """Loading an SB3 agent to act imports neither torch's compiler (about 90 MB: SB3 builds an
+    optimizer with every policy) nor numba (one bird plays uncompiled): 200 steps of the shipped
+    agent, then the optimizer's wrappers are as they were."""
+    done = subprocess.run([sys.executable, "-c", WITHOUT_COMPILER], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split("\n")[-2] == "[False, False, False] True True"

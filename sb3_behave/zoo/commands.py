@@ -20,6 +20,7 @@ from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import numpy as np
 
+from sb3_behave.limits import without_torch_compiler
 from sb3_behave.outputs import check_folder
 from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, require_imitation
 from sb3_behave.untrusted import no_code_from_files
@@ -501,7 +502,7 @@ def enjoy(argv: Sequence[str]) -> int:
     _print_trust_code_help(argv)
     _check_zoo_arguments(argv)
     argv = with_default_folder(argv)
-    with _reporting_scores(), no_code_from_files(trust):
+    with _reporting_scores(), no_code_from_files(trust), without_torch_compiler():
         return _run("sb3-behave enjoy", zoo_enjoy, argv, _agent_label(argv))
 
 
@@ -526,5 +527,5 @@ def record_video(argv: Sequence[str]) -> int:
         # The zoo writes next to the agent by default: never into the installed package.
         argv += ["-o", "videos"]
         print(f"videos go to {Path('videos').resolve()} (-o to choose another folder)", flush=True)
-    with _reporting_scores(), no_code_from_files(trust):
+    with _reporting_scores(), no_code_from_files(trust), without_torch_compiler():
         return _run("sb3-behave record-video", zoo_record_video, argv, _agent_label(argv))

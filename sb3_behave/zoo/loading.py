@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sb3_behave.agents import algorithm_class
+from sb3_behave.limits import without_torch_compiler
 from sb3_behave.stack import saved_under_numpy2_is_an_error
 from sb3_behave.untrusted import no_code_from_files, zoo_yaml_loader
 
@@ -110,4 +111,5 @@ def load_agent(
             env_kwargs={**saved_kwargs, **(env_kwargs or {})},
         )
         custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
-        return algorithm_class(algo).load(model_path, env=env, device=device, custom_objects=custom_objects)
+        with without_torch_compiler():
+            return algorithm_class(algo).load(model_path, env=env, device=device, custom_objects=custom_objects)

@@ -2,7 +2,7 @@
 
 The single :class:`~sb3_behave.envs.FlappyBirdEnv` is this core with ``n_birds=1``; the
 :class:`~sb3_behave.envs.FlappyBirdVecEnv` is the same core with many birds. The physics is one
-Python loop over birds (``_step_birds``), compiled by numba (see
+Python loop over birds (``_step_birds``), compiled by numba where that pays (see
 :mod:`~sb3_behave.envs.flappy_bird.jit`): one call per frame whatever the number of birds.
 
 Constants are those of the classic FlapPyBird game (288x512 screen at 30 frames per second).
@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sb3_behave.envs.flappy_bird.jit import kernel
+from sb3_behave.envs.flappy_bird.jit import compile_kernels, kernel
 
 # Screen and ground
 SCREEN_WIDTH = 288
@@ -102,6 +102,8 @@ class FlappyBirdCore:
     def __init__(self, n_birds: int) -> None:
         if n_birds < 1:
             raise ValueError(f"n_birds must be at least 1, got {n_birds}")
+        if n_birds > 1:
+            compile_kernels()  # one bird compiles only once it has played a while (see jit.py)
         self.n_birds = n_birds
         self.player_y = np.zeros(n_birds)
         self.vel_y = np.zeros(n_birds)

@@ -27,7 +27,7 @@ from sb3_behave.envs.flappy_bird.core import (
     BirdState,
     FlappyBirdCore,
 )
-from sb3_behave.envs.flappy_bird.jit import kernel
+from sb3_behave.envs.flappy_bird.jit import costly_kernel, kernel
 
 State = FlappyBirdCore | BirdState
 
@@ -135,7 +135,7 @@ def lidar(core: State) -> np.ndarray:
     return out
 
 
-@kernel
+@costly_kernel
 def _fill_lidar(player_y, pipe_x, gap_y, out):  # type: ignore[no-untyped-def]
     """Write each bird's 180 ray distances into ``out`` (float32 arithmetic, as the observation)."""
     near = np.empty(2, dtype=np.float32)  # per pipe: distance of its column, and of its gap's top,
