@@ -13,7 +13,7 @@ STACK ?= current
 IMITATION := imitation==1.0.1
 # The throughput benchmark's peer; --no-deps, as its metadata asks for `pygame` and the current stack has pygame-ce.
 PEER := flappy-bird-gymnasium==0.4.0
-EXTRAS := dev,docs,video,minari,postgres
+EXTRAS := dev,docs,video,minari,postgres,offline
 ifeq ($(STACK),current)
 VENV ?= .venv
 # MuJoCo runs the Hopper entries of the shipped configs; the pinned stack skips them, saying so.
@@ -45,6 +45,8 @@ ifeq ($(STACK),current)
 	$(PIP_INSTALL) --no-deps $(IMITATION)
 endif
 	$(PIP_INSTALL) --no-deps $(PEER)
+	$(PIP_INSTALL) --no-deps "$$($(BIN)/python -c 'from sb3_behave.stack import D3RLPY_REQUIREMENTS as R; print(R["$(STACK)"])')" \
+		"$$($(BIN)/python -c 'from sb3_behave.stack import GYM_FOR_D3RLPY; print(GYM_FOR_D3RLPY)')"
 	$(BIN)/python -m sb3_behave.stack --check $(STACK) || { echo "$(VENV) is not the $(STACK) stack: run 'make clean' and again"; exit 1; }
 	touch $@
 

@@ -69,20 +69,27 @@ ALGORITHMS = {
     "density": "sb3_behave.zoo.adapters:Density",
     "preference_comparisons": "sb3_behave.zoo.adapters:PreferenceComparisons",
     "valuedice": "sb3_behave.valuedice:ValueDICE",
+    "cql": "sb3_behave.offline:CQL",
+    "iql": "sb3_behave.offline:IQL",
 }
 
 
-def algorithm_class(algo: str) -> Any:
+def algorithm_class(algo: str, check_installed: bool = True) -> Any:
     """The class of an RL Zoo algorithm: the zoo's (``ppo``, ``sac``, ``dqn``, ...) or sb3-behave's (:data:`ALGORITHMS`).
 
     :param algo: the algorithm's name, as ``--algo`` takes it
+    :param check_installed: raise :class:`~sb3_behave.stack.MissingDependencyError` when a library the
+        algorithm needs beyond imitation is missing (d3rlpy for ``cql`` and ``iql``)
     :raises ValueError: an unknown name, with the known ones
     """
     key = algo.lower()
     if key in ALGORITHMS:
         require_imitation()
         module, name = ALGORITHMS[key].split(":")
-        return getattr(importlib.import_module(module), name)
+        found = getattr(importlib.import_module(module), name)
+        if check_installed and hasattr(found, "check_installed"):
+            found.check_installed()
+        return found
     from rl_zoo3 import ALGOS
 
     if key not in ALGOS:

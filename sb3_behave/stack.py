@@ -26,6 +26,12 @@ from typing import Any, Callable, Iterator, Sequence
 IMITATION_REQUIREMENT = "imitation==1.0.1"
 #: The one command that adds imitation to the current stack without its pins.
 IMITATION_INSTALL = f"pip install --no-deps {IMITATION_REQUIREMENT}"
+#: d3rlpy for offline RL (``--algo cql``, ``iql``), by stack: its code without its metadata's ``gym``
+#: notice package (which prints four lines into every SB3 process) and, for 2.8.1, gymnasium==1.0.0 pin.
+#: 2.8.0 runs on gymnasium >= 1, 2.6.1 on gymnasium 0.29 (later releases refuse it at import).
+D3RLPY_REQUIREMENTS = {"current": "d3rlpy>=2.8.0,!=2.8.1,<2.9", "pinned": "d3rlpy==2.6.1"}
+#: The old ``gym`` package, which d3rlpy imports (for type checks) in most of its modules.
+GYM_FOR_D3RLPY = "gym==0.26.2"
 #: The packages that make a stack, in the order they are shown.
 PACKAGES = (
     "stable-baselines3",
@@ -38,6 +44,7 @@ PACKAGES = (
     "imitation",
     "pyarrow",
     "minari",
+    "d3rlpy",
 )
 
 
@@ -62,6 +69,29 @@ def require_imitation() -> None:
         raise MissingImitationError(
             f"sb3-behave needs the imitation library, which is not installed: run `{IMITATION_INSTALL}` "
             "(current stack), or `pip install 'sb3-behave[pinned]'` for the imitation-pinned stack"
+        )
+
+
+def d3rlpy_install(stack: str | None = None) -> str:
+    """The commands that add d3rlpy to a stack (default: the installed one; ``current`` when it is neither).
+
+    :param stack: ``"current"`` or ``"pinned"``
+    """
+    stack = stack or stack_name()
+    requirement = D3RLPY_REQUIREMENTS.get(stack, D3RLPY_REQUIREMENTS["current"])
+    return f"pip install 'sb3-behave[offline]' && pip install --no-deps '{requirement}' {GYM_FOR_D3RLPY}"
+
+
+def require_d3rlpy(what: str = "offline RL") -> None:
+    """Raise :class:`MissingDependencyError`, naming the install commands, when d3rlpy is missing.
+
+    :param what: the feature that needs it, for the message (``"cql"``)
+    """
+    needed = ("d3rlpy", "gym", "structlog", "dataclasses_json", "h5py")
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingDependencyError(
+            f"{what} (offline RL) needs d3rlpy, and {', '.join(missing)} is not installed: run `{d3rlpy_install()}`"
         )
 
 

@@ -156,3 +156,14 @@ def test_minari_datasets_example(tmp_path, monkeypatch):
     assert out.count("steps, return 36.0, truncated") == 2  # the strong player: 300 frames, 6 pipes, time limit
     assert "episode 2: " in out and out.split("episode 2: ")[1].split("\n")[0].endswith("terminated")  # the poor crash
     assert "loaded 3 trajectories" in out
+
+
+@pytest.mark.skipif(importlib.util.find_spec("d3rlpy") is None, reason="the offline extra is not installed")
+def test_offline_rl_flappy_example(tmp_path):
+    out = run_example("offline_rl_flappy.py", "--episodes", "2", "--steps", "60", "--games", "3", "--out", "run", cwd=tmp_path)
+    assert "recording: 2 medium games" in out
+    for name in ("demonstrator", "bc", "cql"):
+        assert number(rf"{name}_pipes=(NUM)", out) >= 0
+    # The medium demonstrator (the precise expert with 2% random actions) passes pipes; the learners saved their models.
+    assert number(r"demonstrator_pipes=(NUM)", out) >= 1
+    assert (tmp_path / "run" / "bc.zip").is_file() and (tmp_path / "run" / "cql.zip").is_file()

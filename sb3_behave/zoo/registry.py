@@ -21,5 +21,5 @@ def register_algorithms() -> None:
     if importlib.util.find_spec("imitation") is None:  # the zoo's own algorithms still work
         return
     for algo in ALGORITHMS:
-        utils.ALGOS[algo] = algorithm_class(algo)
+        utils.ALGOS[algo] = algorithm_class(algo, check_installed=False)  # --algo cql says what is missing
     hyperparams_opt.HYPERPARAMS_SAMPLER.update(SAMPLERS)
