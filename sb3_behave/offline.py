@@ -159,6 +159,7 @@ class OfflineAlgorithm(BaseAlgorithm):
         self.gamma = gamma
         self.d3rlpy_kwargs = dict(d3rlpy_kwargs or {})
         self._learner: Any = None
+        self._n_updates = 0
         if _init_setup_model:
             self._setup_model()
 
@@ -341,11 +342,6 @@ class OfflineAlgorithm(BaseAlgorithm):
         self.logger.record("train/n_updates", self._n_updates)
         self.logger.dump(step=self.num_timesteps)
         losses.clear()
-
-    def _setup_learn(self, total_timesteps: int, callback: MaybeCallback, *args: Any, **kwargs: Any) -> Any:
-        if not hasattr(self, "_n_updates"):
-            self._n_updates = 0
-        return super()._setup_learn(total_timesteps, callback, *args, **kwargs)
 
 
 class CQL(OfflineAlgorithm):
