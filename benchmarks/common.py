@@ -43,10 +43,16 @@ def zoo_entry(algo: str, env_id: str) -> dict[str, Any]:
 
 
 def zoo_config(algo: str, env_id: str) -> dict[str, Any]:
-    """The hyperparameters of ``zoo_configs/<algo>.yml`` for ``env_id`` (empty: the algorithm's defaults)."""
+    """The hyperparameters of ``zoo_configs/<algo>.yml`` for ``env_id`` (empty: the algorithm's defaults),
+    with ``lin_<number>`` made the zoo's linear schedule, as the zoo makes it."""
+    from rl_zoo3.utils import linear_schedule
+
     entry = zoo_entry(algo, env_id)
     for key in NOT_HYPERPARAMETERS:
         entry.pop(key, None)
+    for key, value in entry.items():
+        if isinstance(value, str) and value.startswith("lin_"):
+            entry[key] = linear_schedule(float(value[4:]))
     return entry
 
 

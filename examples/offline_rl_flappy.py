@@ -1,6 +1,6 @@
 """Copy, or learn from the recorded rewards: BC and offline RL (CQL) on the same Flappy Bird recording.
 
-    python examples/offline_rl_flappy.py                       # 10 medium games, 20,000 gradient steps each (~6 min)
+    python examples/offline_rl_flappy.py                       # 10 medium games, 10,000 gradient steps each
     python examples/offline_rl_flappy.py --steps 200 --games 2  # a quick look
 
 A demonstrator of the chosen skill (``--skill``: ``medium`` flaps like the precise expert with 2%
@@ -29,7 +29,7 @@ from sb3_behave.zoo import BC
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--skill", default="medium", choices=sorted(SKILL_PRESETS), help="the demonstrator")
 parser.add_argument("--episodes", type=int, default=10, help="recorded games")
-parser.add_argument("--steps", type=int, default=20_000, help="gradient steps of BC and of CQL")
+parser.add_argument("--steps", type=int, default=10_000, help="gradient steps of BC and of CQL")
 parser.add_argument("--games", type=int, default=20, help="evaluation games")
 parser.add_argument("--out", default=None, help="folder for the recording and the models (default: a temporary one)")
 args = parser.parse_args()

@@ -80,11 +80,7 @@ def kernel(function: F) -> F:
 
     :param function: a loop over arrays of numbers, in the subset of Python that numba compiles
     """
-    found = _Kernel(function, compile_on_first_call=False)
-    _KERNELS.append(found)
-    if _compiled:
-        _compile(found)
-    return found  # type: ignore[return-value]
+    return _register(function, compile_on_first_call=False)
 
 
 def costly_kernel(function: F) -> F:
@@ -92,7 +88,11 @@ def costly_kernel(function: F) -> F:
 
     :param function: a loop over arrays of numbers, in the subset of Python that numba compiles
     """
-    found = _Kernel(function, compile_on_first_call=True)
+    return _register(function, compile_on_first_call=True)
+
+
+def _register(function: F, compile_on_first_call: bool) -> F:
+    found = _Kernel(function, compile_on_first_call)
     _KERNELS.append(found)
     if _compiled:
         _compile(found)
