@@ -38,6 +38,7 @@ SMALLER = [
     (r"^(sb3-behave train --algo preference_comparisons .*)$", r"\1 -params total_comparisons:20 num_iterations:2"),
     (r"^(sb3-behave train .*)$", r"\1 -n 4096"),  # the zoo's -n: env steps of this run
     (r"^(sb3-behave train --algo valuedice .*)$", r"\1 -n 600"),  # after the line above: the last -n counts
+    (r"^(sb3-behave train --algo cql .*)$", r"\1 -n 300"),  # gradient steps of a 256x256 Q-network
     (r"^(python -m rl_zoo3\.train .*)$", r"\1 -n 2048 --eval-freq -1"),
     (r"^(python -m rl_zoo3\.enjoy .*) -n 5000$", r"\1 -n 300 --no-render"),
     (r"^(sb3-behave train .* -optimize .*)$", r"\1 -n 512"),  # after the line above: the last -n counts
@@ -49,6 +50,7 @@ SMALLER = [
     (r'gen_algo="ppo",', 'gen_algo="ppo", demo_batch_size=256,'),
     (r"\.learn\(20_000\)", ".learn(300)"),
     (r"\.learn\(5_000\)", ".learn(50)"),
+    (r"\.learn\(10_000, progress_bar=True\)", ".learn(200, progress_bar=True)"),
     (r"every_n_steps=20_000, grid=21", "every_n_steps=2048, grid=3"),
 ]
 #: (pattern, why): lines that are not run here.
@@ -164,6 +166,8 @@ def test_the_readme_and_the_guide_run_in_order_in_an_empty_folder(tmp_path, monk
         "logs/preference_comparisons/seals-CartPole-v0_1/seals-CartPole-v0.zip",
         "prefs/demo",
         "reports/irl/reward.png",
+        "logs/cql/sb3_behave-FlappyBird-v0_1/sb3_behave-FlappyBird-v0.zip",
+        "cql_flappy.zip",
     ):
         assert (tmp_path / "guide" / path).exists(), path
     assert len(guide) >= 25
