@@ -159,6 +159,7 @@ class OfflineAlgorithm(BaseAlgorithm):
         self.gamma = gamma
         self.d3rlpy_kwargs = dict(d3rlpy_kwargs or {})
         self._learner: Any = None
+        self._linked: list[tuple[th.nn.Module, th.nn.Module]] = []  # (SB3 layer, d3rlpy layer), once built
         self._n_updates = 0
         if _init_setup_model:
             self._setup_model()
@@ -202,7 +203,7 @@ class OfflineAlgorithm(BaseAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # The demonstrations stay where they are (a path, or trajectories): pass them again to train a loaded model.
-        return [*super()._excluded_save_params(), "_learner", "demonstrations"]
+        return [*super()._excluded_save_params(), "_learner", "_linked", "demonstrations"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         return ["policy"], []
@@ -242,11 +243,12 @@ class OfflineAlgorithm(BaseAlgorithm):
         action_size = int(self.action_space.n) if self.discrete else int(np.prod(self.action_space.shape))
         learner.create_impl(tuple(self.observation_space.shape), action_size)
         self._learner = learner
+        self._linked = self._pairs()
         self._copy(to_policy=False)  # start from the policy's networks: fresh, or loaded
         return learner
 
     def _pairs(self) -> list[tuple[th.nn.Module, th.nn.Module]]:
-        """(SB3 module, d3rlpy module) pairs with the same parameters, in the same order."""
+        """(SB3 layer, d3rlpy layer) pairs of linear layers with the same shapes, in the same order."""
         modules = self._learner.impl.modules
         pairs: list[tuple[th.nn.Module, th.nn.Module]] = []
 
@@ -265,6 +267,8 @@ class OfflineAlgorithm(BaseAlgorithm):
         sac: SACPolicy = self.policy  # type: ignore[assignment]
         mlp(sac.actor.latent_pi, modules.policy._encoder, None)
         pairs.append((sac.actor.mu, modules.policy._mu))
+        if isinstance(modules.policy._logstd, th.nn.Linear):  # CQL: a state-dependent log-std, as SAC's
+            pairs.append((sac.actor.log_std, modules.policy._logstd))
         for critic, theirs in ((sac.critic, modules.q_funcs), (sac.critic_target, modules.targ_q_funcs)):
             for network, q_func in zip(critic.q_networks, theirs, strict=True):
                 mlp(network, q_func._encoder, q_func._fc)
@@ -273,20 +277,15 @@ class OfflineAlgorithm(BaseAlgorithm):
     @th.no_grad()
     def _copy(self, to_policy: bool) -> None:
         """Copy the networks d3rlpy trains into the SB3 policy (``to_policy``), or the policy's into d3rlpy's."""
-        for ours, theirs in self._pairs():
+        for ours, theirs in self._linked:
             for name in ("weight", "bias"):
                 a, b = getattr(ours, name), getattr(theirs, name)
                 (a if to_policy else b).copy_(b if to_policy else a)
-        if not self.discrete:
-            log_std = self._learner.impl.modules.policy._logstd
+        log_std = None if self.discrete else self._learner.impl.modules.policy._logstd
+        if to_policy and isinstance(log_std, th.nn.Parameter):  # IQL: one learned log-std per action dimension
             actor = self.policy.actor  # type: ignore[attr-defined]
-            if isinstance(log_std, th.nn.Linear):  # CQL: a state-dependent log-std, as SAC's
-                for name in ("weight", "bias"):
-                    a, b = getattr(actor.log_std, name), getattr(log_std, name)
-                    (a if to_policy else b).copy_(b if to_policy else a)
-            elif to_policy:  # IQL: one learned log-std per action dimension
-                actor.log_std.weight.zero_()
-                actor.log_std.bias.copy_(log_std.reshape(-1))
+            actor.log_std.weight.zero_()
+            actor.log_std.bias.copy_(log_std.reshape(-1))
 
     # ------------------------------------------------------------------ training
     def learn(
