@@ -146,6 +146,10 @@ def check_text_size(path: Path, limit: int = MAX_YAML_BYTES, what: str = "YAML f
         raise TooLargeError(f"{path}: a {what} of {human(size)}, over the {human(limit)} one may have: refused before reading")
 
 
+#: The attribute where ``torch._disable_dynamo``'s wrapper caches the method it calls.
+_CACHED = "__dynamo_disable"
+
+
 @contextmanager
 def without_torch_compiler() -> Iterator[None]:
     """Within: building and loading an SB3 model does not import torch's compiler (``torch._dynamo``).
@@ -177,10 +181,6 @@ def without_torch_compiler() -> Iterator[None]:
         for method in patched:
             if getattr(method, _CACHED, None) is method:
                 delattr(method, _CACHED)
-
-
-#: The attribute where ``torch._disable_dynamo``'s wrapper caches the method it calls.
-_CACHED = "__dynamo_disable"
 
 
 __all__ = [

@@ -460,9 +460,8 @@ def _check_zoo_arguments(argv: Sequence[str]) -> None:
         from sb3_behave.agents import ALGORITHMS, algorithm_class
         from sb3_behave.zoo.registry import register_algorithms
 
-        if algo in ALGORITHMS:
-            require_imitation()  # ours, and imitation is missing: say so, not "unknown algorithm"
-            algorithm_class(algo)  # and what else it needs (d3rlpy for cql)
+        if algo in ALGORITHMS:  # ours: imitation, or d3rlpy for cql, missing is said so, not "unknown algorithm"
+            algorithm_class(algo)
         register_algorithms()
         if algo not in ALGOS:
             close = [algo.lower()] if algo.lower() in ALGOS else difflib.get_close_matches(algo, list(ALGOS), n=1)
