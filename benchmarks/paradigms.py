@@ -35,7 +35,7 @@ import numpy as np
 import torch as th
 from common import FLAPPY, machine, print_and_save, write_atomically, zoo_config, zoo_steps
 
-from sb3_behave.demos import load_demonstrations, record_demonstrations
+from sb3_behave.demos import load_demonstrations, load_episodes, record_demonstrations
 from sb3_behave.registration import FLAPPY_BIRD_MAX_EPISODE_STEPS
 
 SKILLS = ("poor", "medium", "strong")
@@ -58,11 +58,11 @@ def recordings(out: Path, episodes: int) -> dict[str, list[Path]]:
 
 
 def demonstrator(folders: list[Path]) -> dict[str, float]:
-    """Pipes (rewards of a passed pipe: +1, or +1.1 with the alive bonus) and return per recorded game."""
-    games = load_demonstrations([str(f) for f in folders], env=FLAPPY)
+    """Pipes (the score recorded with each game) and return per recorded game."""
+    games = load_episodes([str(f) for f in folders], env=FLAPPY)
     return {
-        "pipes": float(np.mean([(np.asarray(t.rews) > 0.5).sum() for t in games])),
-        "return": float(np.mean([np.sum(t.rews) for t in games])),
+        "pipes": float(np.mean([game.metadata["score"] for game in games])),
+        "return": float(np.mean([np.sum(game.trajectory.rews) for game in games])),
     }
 
 
