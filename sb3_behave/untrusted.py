@@ -45,7 +45,18 @@ MAX_YAML_NODES = 100_000
 #: Keys of a zoo config whose text values the RL Zoo evaluates as Python (``eval``): code, when a file holds them.
 EVALUATED_KEYS = frozenset({"policy_kwargs", "normalize", "replay_buffer_class", "replay_buffer_kwargs", "monitor_kwargs"})
 #: The serialized members of a model that are learning-rate (or clip-range) schedules: functions pickled by value.
-SCHEDULES = ("lr_schedule", "learning_rate", "clip_range", "clip_range_vf", "exploration_schedule", "delta_std")
+SCHEDULES = (
+    "lr_schedule",
+    "learning_rate",
+    "clip_range",
+    "clip_range_vf",
+    "exploration_schedule",
+    "delta_std",
+    "delta_std_schedule",
+)
+#: Serialized members a model rebuilds when loaded (``_setup_model``), pickled as torch tensors: ARS's
+#: ``weights``, its policy's parameters as one vector (the policy's own weights are loaded from the zip).
+REBUILT = ("weights",)
 #: What the data unpickler builds, by module (a prefix ending in ``.`` covers the package): names, or ``*`` for
 #: any class there that passes ``_safe_class``. No function, nothing that runs or reads anything.
 ALLOWED: dict[str, frozenset[str] | str] = {
@@ -93,14 +104,23 @@ def _safe_class(module: str, obj: Any) -> bool:
 
     if module.startswith(("torch.nn.", "torch.optim.")):
         return issubclass(obj, (th.nn.Module, th.optim.Optimizer))
+    from stable_baselines3.common import utils
     from stable_baselines3.common.buffers import BaseBuffer
+    from stable_baselines3.common.noise import ActionNoise
     from stable_baselines3.common.policies import BaseModel
     from stable_baselines3.common.running_mean_std import RunningMeanStd
     from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+    from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
     from stable_baselines3.common.vec_env import VecNormalize
 
-    # Policies, their parts and buffers build torch modules or arrays from spaces; the statistics are data.
-    return issubclass(obj, (BaseModel, BaseFeaturesExtractor, th.nn.Module, BaseBuffer, RunningMeanStd, VecNormalize))
+    # Policies, their parts and buffers build torch modules or arrays from spaces; the statistics, an
+    # off-policy agent's train_freq and its action noise are data. SB3 >= 2.6's schedules are classes that
+    # hold numbers, or another schedule (a function inside one is refused as any function is).
+    schedules = tuple(
+        getattr(utils, name) for name in ("FloatSchedule", "LinearSchedule", "ConstantSchedule") if hasattr(utils, name)
+    )
+    data = (RunningMeanStd, VecNormalize, TrainFreq, TrainFrequencyUnit, ActionNoise, *schedules)
+    return issubclass(obj, (BaseModel, BaseFeaturesExtractor, th.nn.Module, BaseBuffer, *data))
 
 
 class _DataUnpickler(pickle.Unpickler):
@@ -167,6 +187,9 @@ def safe_json_to_data(original: Callable[..., dict[str, Any]], where: str) -> Ca
             try:
                 given[key] = load_data_pickle(raw, member)
             except UntrustedFileError:
+                if key in REBUILT:
+                    given[key] = None  # the model's _setup_model rebuilds it; the policy's weights are loaded after
+                    continue
                 if key not in SCHEDULES:
                     raise
                 given[key] = _saved_rate(members, key)

@@ -226,3 +226,24 @@ def test_the_shipped_agent_loads_as_data():
         model = load_agent("ppo", FLAPPY, hub=False)
     obs = model.get_env().reset()
     assert model.predict(obs, deterministic=True)[0].shape == (1,)
+
+
+@pytest.mark.parametrize("algo", ["dqn", "sac", "td3", "ddpg", "qrdqn", "tqc", "a2c", "trpo", "ars"])
+def test_an_agent_of_every_zoo_algorithm_loads_as_data(algo, tmp_path):
+    """What SB3 and sb3-contrib pickle in a model of their own (off-policy agents' ``train_freq``, TD3's
+    action noise) is data: a zip any zoo algorithm saved loads without ``--trust-code``."""
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    from sb3_behave.agents import algorithm_class
+
+    env = gym.make("CartPole-v1" if algo in ("dqn", "qrdqn", "a2c", "trpo", "ars") else "Pendulum-v1")
+    kwargs = {"action_noise": NormalActionNoise(np.zeros(1), 0.1 * np.ones(1))} if algo in ("td3", "ddpg") else {}
+    if algo in ("dqn", "qrdqn", "sac", "td3", "ddpg", "tqc"):
+        kwargs["buffer_size"] = 100
+    model = algorithm_class(algo)("MlpPolicy", env, seed=0, device="cpu", **kwargs)
+    model.save(tmp_path / f"{algo}.zip")
+    loaded, _ = load_agent_from_path(tmp_path / f"{algo}.zip", env, algo=algo)
+    obs = env.reset(seed=0)[0]
+    np.testing.assert_allclose(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    if hasattr(model, "train_freq"):
+        assert loaded.train_freq == model.train_freq
