@@ -55,7 +55,8 @@ SCHEDULES = (
     "delta_std_schedule",
 )
 #: Serialized members a model rebuilds when loaded (``_setup_model``), pickled as torch tensors: ARS's
-#: ``weights``, its policy's parameters as one vector (the policy's own weights are loaded from the zip).
+#: ``weights``, its policy's parameters as one vector that only its training uses (the policy's own
+#: weights, which act, are loaded from the zip).
 REBUILT = ("weights",)
 #: What the data unpickler builds, by module (a prefix ending in ``.`` covers the package): names, or ``*`` for
 #: any class there that passes ``_safe_class``. No function, nothing that runs or reads anything.
