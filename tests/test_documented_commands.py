@@ -38,7 +38,8 @@ SMALLER = [
     (r"^(sb3-behave train --algo preference_comparisons .*)$", r"\1 -params total_comparisons:20 num_iterations:2"),
     (r"^(sb3-behave train .*)$", r"\1 -n 4096"),  # the zoo's -n: env steps of this run
     (r"^(sb3-behave train --algo valuedice .*)$", r"\1 -n 600"),  # after the line above: the last -n counts
-    (r"^(sb3-behave train --algo cql .*)$", r"\1 -n 300"),  # gradient steps of a 256x256 Q-network
+    (r"^(sb3-behave train --algo sac .*)$", r"\1 -n 600"),  # an expert to record: one gradient step per env step
+    (r"^(sb3-behave train --algo (cql|iql) .*)$", r"\1 -n 300"),  # gradient steps of 256x256 networks
     (r"^(python -m rl_zoo3\.train .*)$", r"\1 -n 2048 --eval-freq -1"),
     (r"^(python -m rl_zoo3\.enjoy .*) -n 5000$", r"\1 -n 300 --no-render"),
     (r"^(sb3-behave train .* -optimize .*)$", r"\1 -n 512"),  # after the line above: the last -n counts
@@ -168,6 +169,8 @@ def test_the_readme_and_the_guide_run_in_order_in_an_empty_folder(tmp_path, monk
         "reports/irl/reward.png",
         "logs/cql/sb3_behave-FlappyBird-v0_1/sb3_behave-FlappyBird-v0.zip",
         "cql_flappy.zip",
+        "demos/pendulum_sac",
+        "logs/iql/Pendulum-v1_1/Pendulum-v1.zip",
     ):
         assert (tmp_path / "guide" / path).exists(), path
     assert len(guide) >= 25

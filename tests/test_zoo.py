@@ -525,12 +525,20 @@ def test_every_shipped_config_builds_its_algorithm(name, env_id):
         if key == "policy":
             assert isinstance(model.policy, model.policy_aliases[value])
         elif key == "policy_kwargs":
-            assert {k: getattr(model.policy, k) for k in value} == value
+            built = {k: getattr(model.policy, k) for k in value}
+            arch = built.get("net_arch")
+            if isinstance(arch, dict) and all(layers == value["net_arch"] for layers in arch.values()):
+                built["net_arch"] = value["net_arch"]  # SAC's policy: one list is the actor's (pi) and the critics' (qf)
+            assert built == value
         else:
             holder = generator if generator is not None and key in model.gen_kwargs else model
             built = getattr(holder, key)
             assert (built(1.0) if callable(built) else built) == value, key  # schedules at the start of training
-    if "learning_rate" in entry:  # what the optimizer of the actor really got
+    if "learning_rate" in entry and hasattr(model, "_config"):  # offline RL: d3rlpy's optimizers, from its config
+        config = vars(model._config(model._net_arch()))
+        rates = [config[k] for k in config if k.endswith("learning_rate")]
+        assert rates and rates == pytest.approx([entry["learning_rate"]] * len(rates))
+    elif "learning_rate" in entry:  # what the optimizer of the actor really got
         optimizer = getattr(model.policy, "optimizer", None) or model.actor.optimizer
         assert optimizer.param_groups[0]["lr"] == pytest.approx(entry["learning_rate"])
     if "nu_learning_rate" in entry:
