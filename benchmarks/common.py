@@ -153,10 +153,17 @@ def evaluate(policy: Any, env_id: str, episodes: int = 10, max_frames: int = 2_0
         from sb3_behave.demos import play_episodes
 
         return float(np.mean([np.sum(t.rews) for t in play_episodes(gym.make(env_id), policy, episodes, seed=seed)]))
+    return float(np.mean(evaluate_returns(policy, env_id, episodes, seed)))
+
+
+def evaluate_returns(policy: Any, env_id: str, episodes: int, seed: int) -> list[float]:
+    """The return of each of ``episodes`` deterministic episodes of ``policy`` (anything with ``predict``),
+    with SB3's ``evaluate_policy`` (which seeds the first episode with ``seed``)."""
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     env = DummyVecEnv([lambda: Monitor(gym.make(env_id))])
     env.seed(seed)
-    return float(evaluate_policy(policy, env, n_eval_episodes=episodes, deterministic=True)[0])
+    returns, _ = evaluate_policy(policy, env, n_eval_episodes=episodes, deterministic=True, return_episode_rewards=True)
+    return [float(r) for r in returns]
