@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch as th
-from common import machine
+from common import machine, pendulum_sac_expert
 
 from sb3_behave.callbacks import BCWarmStartCallback
 from sb3_behave.demos import load_demonstrations, record_demonstrations
@@ -131,13 +131,7 @@ PENDULUM_PPO = dict(
 
 
 def pendulum_setup(out: Path, n_demos: int) -> dict:
-    from stable_baselines3 import SAC
-
-    expert_file = out / "sac_expert.zip"
-    if not expert_file.exists():  # the RL Zoo's SAC for Pendulum-v1: 20,000 steps, lr 1e-3
-        expert = SAC("MlpPolicy", "Pendulum-v1", learning_rate=1e-3, seed=0, device="cpu", verbose=0)
-        expert.learn(20_000, progress_bar=False)
-        expert.save(expert_file)
+    expert_file = pendulum_sac_expert(out / "sac_expert.zip")
     demos = out / "demos"
     if not list(demos.glob("episode-*.npz")):
         record_demonstrations(

@@ -56,6 +56,18 @@ def zoo_config(algo: str, env_id: str) -> dict[str, Any]:
     return entry
 
 
+def pendulum_sac_expert(path: Path) -> Path:
+    """A SAC expert for Pendulum-v1 at ``path`` (trained on first use): the RL Zoo's settings, 20,000 steps,
+    learning rate 1e-3, seed 0 (``zoo_configs/sac_experts.yml``'s entry)."""
+    if not path.is_file():
+        from stable_baselines3 import SAC
+
+        expert = SAC("MlpPolicy", "Pendulum-v1", learning_rate=1e-3, seed=0, device="cpu", verbose=0)
+        expert.learn(20_000, progress_bar=False)
+        expert.save(path)
+    return path
+
+
 def zoo_steps(algo: str, env_id: str) -> int:
     """``n_timesteps`` of ``zoo_configs/<algo>.yml`` for ``env_id``."""
     return int(float(zoo_entry(algo, env_id)["n_timesteps"]))

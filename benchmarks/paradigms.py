@@ -54,7 +54,17 @@ from typing import Any
 
 import numpy as np
 import torch as th
-from common import FLAPPY, evaluate_returns, machine, print_and_save, write_atomically, zoo_config, zoo_entry, zoo_steps
+from common import (
+    FLAPPY,
+    evaluate_returns,
+    machine,
+    pendulum_sac_expert,
+    print_and_save,
+    write_atomically,
+    zoo_config,
+    zoo_entry,
+    zoo_steps,
+)
 
 from sb3_behave.demos import load_demonstrations, load_episodes, record_demonstrations
 from sb3_behave.registration import FLAPPY_BIRD_MAX_EPISODE_STEPS
@@ -102,13 +112,7 @@ def recordings(env: str, out: Path, episodes: int) -> dict[str, list[Path]]:
         return folder
 
     if env == "pendulum":
-        expert = out / "sac_expert.zip"
-        if not expert.is_file():  # the RL Zoo's SAC for Pendulum-v1: 20,000 steps, learning rate 1e-3
-            from stable_baselines3 import SAC
-
-            model = SAC("MlpPolicy", PENDULUM, learning_rate=1e-3, seed=0, device="cpu", verbose=0)
-            model.learn(20_000, progress_bar=False)
-            model.save(expert)
+        expert = pendulum_sac_expert(out / "sac_expert.zip")
         folders = {
             "expert": record(out / "demos" / "expert", PENDULUM, expert=str(expert), algo="sac", seed=100),
             "random": record(out / "demos" / "random", PENDULUM, expert="random", seed=200),
@@ -152,21 +156,17 @@ def train(env: str, way: str, folders: list[Path], seed: int, budget: int) -> An
 
     env_id = ENV_IDS[env]
     demonstrations = [str(f) for f in folders]
-    if way == "copy":
-        from sb3_behave.zoo import BC
+    if way in ("copy", "offline"):  # from the recording alone, as `sb3-behave train --algo bc|cql|iql` trains
+        from sb3_behave.agents import algorithm_class
 
-        settings = zoo_config("bc", env_id)
-        transitions = sum(len(t.acts) for t in load_demonstrations(demonstrations, env=env_id))
-        settings["batch_size"] = min(settings["batch_size"], transitions)  # the poor set holds about 1,000
-        model = BC("MlpPolicy", gym.make(env_id), demonstrations=demonstrations, seed=seed, device="cpu", **settings)
-        return model.learn(zoo_steps("bc", env_id))
-    if way == "offline":
-        from sb3_behave import offline
-
-        algo = OFFLINE[env]
-        cls = offline.CQL if algo == "cql" else offline.IQL
+        algo = algo_of(env, way)
         settings = zoo_config(algo, env_id)
-        model = cls("MlpPolicy", gym.make(env_id), demonstrations=demonstrations, seed=seed, device="cpu", **settings)
+        if way == "copy":  # the poor set holds about 1,000 transitions
+            transitions = sum(len(t.acts) for t in load_demonstrations(demonstrations, env=env_id))
+            settings["batch_size"] = min(settings["batch_size"], transitions)
+        model = algorithm_class(algo)(
+            "MlpPolicy", gym.make(env_id), demonstrations=demonstrations, seed=seed, device="cpu", **settings
+        )
         return model.learn(zoo_steps(algo, env_id))
     from stable_baselines3.common.vec_env import VecMonitor
 
@@ -209,20 +209,29 @@ def algo_of(env: str, way: str) -> str:
     return OFFLINE[env] if way == "offline" else ALGO[way]
 
 
+def saved_model(runs: Path, dataset: str, way: str, seed: int) -> Path:
+    """Where a run's model is kept, to be evaluated again (``models/``, beside ``records/``; not committed)."""
+    return runs.parent / "models" / f"{dataset}_{way}_seed{seed}.zip"
+
+
+def load_saved(env: str, path: Path, way: str) -> Any:
+    """A run's saved model, read as data."""
+    import gymnasium as gym
+
+    from sb3_behave.agents import load_agent_from_path
+
+    return load_agent_from_path(path, gym.make(ENV_IDS[env]), algo=algo_of(env, way))[0]
+
+
 def run(env: str, dataset: str, way: str, seed: int, folders: list[Path], runs: Path, budget: int) -> dict:
     """One run, or the one already written (evaluated again from its saved model if the evaluation changed)."""
     path = runs / f"{dataset}_{way}_seed{seed}.json"
-    saved = runs.parent / "models" / f"{dataset}_{way}_seed{seed}.zip"  # to evaluate again; not committed
+    saved = saved_model(runs, dataset, way, seed)
     if path.is_file():
         record = json.loads(path.read_text())
         if record.get("evaluation") == evaluation_settings(env) or not saved.is_file():
             return record
-        import gymnasium as gym
-
-        from sb3_behave.agents import load_agent_from_path
-
-        model, _ = load_agent_from_path(saved, gym.make(ENV_IDS[env]), algo=algo_of(env, way))
-        record.update(evaluation(env, model))
+        record.update(evaluation(env, load_saved(env, saved, way)))
         write_atomically(path, json.dumps(record, indent=1))
         print(f"  {dataset} {way} seed {seed}: evaluated again, {record.get('pipes', record['return']):.1f}", flush=True)
         return record
@@ -251,14 +260,10 @@ def run(env: str, dataset: str, way: str, seed: int, folders: list[Path], runs: 
 def disagreement(env: str, record: dict, folders: list[Path], runs: Path) -> float | None:
     """The share of the recording's states (Flappy Bird) on which the trained policy picks another action
     than the demonstrator did, or (Pendulum) the mean absolute difference of the actions; None without the model."""
-    saved = runs.parent / "models" / f"{record['dataset']}_{record['way']}_seed{record['seed']}.zip"
+    saved = saved_model(runs, record["dataset"], record["way"], record["seed"])
     if not saved.is_file() or not folders:
         return None
-    import gymnasium as gym
-
-    from sb3_behave.agents import load_agent_from_path
-
-    model, _ = load_agent_from_path(saved, gym.make(ENV_IDS[env]), algo=record.get("algo", algo_of(env, record["way"])))
+    model = load_saved(env, saved, record["way"])
     trajectories = load_demonstrations([str(f) for f in folders], env=ENV_IDS[env])
     obs = np.concatenate([t.obs[:-1] for t in trajectories])
     recorded = np.concatenate([t.acts for t in trajectories])
