@@ -159,6 +159,8 @@ class OfflineAlgorithm(BaseAlgorithm):
         self.gamma = gamma
         self.d3rlpy_kwargs = dict(d3rlpy_kwargs or {})
         self._learner: Any = None
+        self._dataset: Any = None  # d3rlpy's buffer of the demonstrations, read at the first learn()
+        self._dataset_source: Any = None  # the `demonstrations` it was read from
         self._linked: list[tuple[th.nn.Module, th.nn.Module]] = []  # (SB3 layer, d3rlpy layer), once built
         self._n_updates = 0
         if _init_setup_model:
@@ -203,7 +205,7 @@ class OfflineAlgorithm(BaseAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # The demonstrations stay where they are (a path, or trajectories): pass them again to train a loaded model.
-        return [*super()._excluded_save_params(), "_learner", "_linked", "demonstrations"]
+        return [*super()._excluded_save_params(), "_learner", "_linked", "demonstrations", "_dataset", "_dataset_source"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         return ["policy"], []
@@ -311,7 +313,10 @@ class OfflineAlgorithm(BaseAlgorithm):
 
         if self.demonstrations is None:
             raise ValueError(f"{self.algo_name}: the `demonstrations` hyperparameter is missing: give one path or a list")
-        dataset = transitions(load_demonstrations(self.demonstrations, env=self.env), self.algo_name)
+        if self._dataset is None or self._dataset_source is not self.demonstrations:  # read once, not per call
+            self._dataset = transitions(load_demonstrations(self.demonstrations, env=self.env), self.algo_name)
+            self._dataset_source = self.demonstrations
+        dataset = self._dataset
         learner = self._learner if self._learner is not None else self._build_learner()
         total_timesteps, callback = self._setup_learn(
             total_timesteps, callback, reset_num_timesteps, tb_log_name or self.algo_name.upper(), progress_bar

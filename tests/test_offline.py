@@ -92,6 +92,21 @@ def test_discrete_cql_trains_the_policy_that_acts_and_reloads_as_data(flappy_dem
     assert not np.allclose(_weights(loaded)[0], after[0])
 
 
+def test_the_demonstrations_are_read_once_across_learn_calls(flappy_demos, monkeypatch):
+    import sb3_behave.demos
+
+    reads = []
+    original = sb3_behave.demos.load_demonstrations
+    monkeypatch.setattr(sb3_behave.demos, "load_demonstrations", lambda *a, **k: reads.append(a[0]) or original(*a, **k))
+    model = CQL("MlpPolicy", gym.make(FLAPPY), demonstrations=flappy_demos, batch_size=32, policy_kwargs={"net_arch": [32]})
+    for _ in range(3):
+        model.learn(2, reset_num_timesteps=False)
+    assert reads == [flappy_demos] and model.num_timesteps == 6
+    model.demonstrations = [flappy_demos]  # other demonstrations: read again
+    model.learn(2)
+    assert reads == [flappy_demos, [flappy_demos]]
+
+
 @pytest.mark.parametrize("algorithm", [CQL, IQL])
 def test_box_actions_train_an_sac_actor_that_acts_as_d3rlpy(algorithm, pendulum_demos, tmp_path):
     env = gym.make("Pendulum-v1")
