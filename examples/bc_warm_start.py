@@ -2,9 +2,9 @@
 
     python examples/bc_warm_start.py --demo-episodes 10 --demo-frames 10000 --bc-epochs 20 --timesteps 500000
 
-The callback clones the demonstrations into PPO's own policy when training starts, fits the value
-head on the demonstrations' returns, keeps a decaying BC term during fine-tuning and an entropy
-floor, so that RL does not wipe out what BC learned.
+The callback clones the demonstrations into PPO's own policy when training starts, then holds the
+actor for 10,000 env steps while the critic learns and ramps the actor's share of each update up
+over the next 30,000, with an entropy floor meanwhile, so that RL does not wipe out what BC learned.
 """
 
 import argparse
@@ -32,6 +32,13 @@ env = VecMonitor(FlappyBirdVecEnv(16, seed=0))
 model = PPO("MlpPolicy", env, n_steps=256, batch_size=512, n_epochs=4, seed=0, tensorboard_log=args.tensorboard_log)
 callback = BCWarmStartCallback(args.demos, bc_epochs=args.bc_epochs, verbose=1)
 model.learn(0, callback=callback)  # the warm start alone, no env step yet
-print(f"after the warm start: {evaluate_flappy_policy(model, games=10, max_frames=2_000)['score']:.1f} pipes")
+
+
+def play(model) -> str:
+    result = evaluate_flappy_policy(model, games=10, max_frames=2_000)
+    return f"{result['score']:.1f} pipes, return {result['return']:.2f}"
+
+
+print(f"after the warm start: {play(model)}")
 model.learn(args.timesteps, callback=callback, reset_num_timesteps=False)
-print(f"after fine-tuning:    {evaluate_flappy_policy(model, games=10, max_frames=2_000)['score']:.1f} pipes")
+print(f"after fine-tuning:    {play(model)}")

@@ -73,18 +73,20 @@ def test_ppo_warm_start_clones_the_expert_and_logs_to_tensorboard(flappy_demos, 
     stats = callback.stats
     assert stats["bc_loss"] < 0.95 * constant_policy_loss(flappy_demos), stats  # it reads the observation
     assert stats["bc_accuracy"] > 0.9, stats
-    assert np.isfinite(stats["value_loss"]) and "eval_return" in stats
+    assert "eval_return" in stats and "value_loss" not in stats  # the default fits the critic on the env, not on returns
     assert stats["entropy"] >= 0.05 - 1e-4  # the entropy floor
-    assert callback.rl_updates == 2  # two updates after the first one, each followed by a BC term
+    assert callback.rl_updates == 2
+    # The defaults: BC moved the actor; then 1,536 env steps of the 10,000-step critic-only warm-up moved the
+    # value head and left the actor where BC put it.
     changed = [n for n, p in model.policy.named_parameters() if not th.equal(p, before[n])]
     assert any("value" in n for n in changed) and any("action_net" in n for n in changed)
+    assert callback._actor_share_now() == 0.0
     found = tags(tmp_path)
     for tag in (
         "warm_start/bc_loss",
         "warm_start/bc_accuracy",
-        "warm_start/value_loss",
         "warm_start/eval_return",
-        "warm_start/bc_weight",
+        "warm_start/actor_share",
     ):
         assert tag in found, found
     assert any(t.startswith("bc/") for t in found)  # imitation's own BC curves
@@ -94,7 +96,7 @@ def bc_loss_after_rl(demos, tensorboard_log, **term):
     # An entropy bonus of 5 pulls every RL update toward the uniform policy, away from the demonstrations.
     model = PPO("MlpPolicy", FlappyBirdVecEnv(4, seed=0), n_steps=32, batch_size=128, n_epochs=4, ent_coef=5.0,
                 seed=0, device="cpu", tensorboard_log=str(tensorboard_log))
-    callback = BCWarmStartCallback(demos, bc_epochs=4, bc_term_batches=60, **term)
+    callback = BCWarmStartCallback(demos, bc_epochs=4, bc_term_batches=60, fit_value=None, actor_ramp_steps=0, **term)
     model.learn(4 * 32 * 4, callback=callback)
     assert callback.rl_updates == 3
     obs = th.as_tensor(np.concatenate([t.obs[:-1] for t in demos]))
@@ -118,7 +120,9 @@ def test_the_bc_term_weight_decays_per_rl_update(flappy_demos, tmp_path):
     model = PPO("MlpPolicy", FlappyBirdVecEnv(2, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu",
                 tensorboard_log=str(tmp_path))
     seen = []
-    callback = BCWarmStartCallback(flappy_demos, bc_epochs=1, bc_term_weight=0.8, bc_term_decay=0.5, bc_term_batches=2)
+    callback = BCWarmStartCallback(
+        flappy_demos, bc_epochs=1, fit_value="returns", bc_term_weight=0.8, bc_term_decay=0.5, bc_term_batches=2
+    )
     original = BCWarmStartCallback._on_rollout_start
 
     def spy(self):  # the learning rate the BC term trains with, after each RL update
@@ -137,7 +141,7 @@ def test_value_head_learns_the_demonstration_returns(flappy_demos):
     model = PPO("MlpPolicy", FlappyBirdVecEnv(2, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
     obs = th.as_tensor(np.concatenate([t.obs[:100] for t in demos]))
     untrained = model.policy.predict_values(obs).detach().numpy().ravel()
-    callback = BCWarmStartCallback(demos, bc_epochs=1, value_epochs=20)
+    callback = BCWarmStartCallback(demos, bc_epochs=1, fit_value="returns", value_epochs=20)
     model.learn(64, callback=callback)
     fitted = model.policy.predict_values(obs).detach().numpy().ravel()
     # an expert that never crashes earns 0.1 per frame: its discounted return is about 0.1 / (1 - 0.99) = 10
@@ -173,8 +177,8 @@ def test_actor_ramp_scales_the_actors_step(flappy_demos):
     def one_update(ramp):
         model = PPO("MlpPolicy", FlappyBirdVecEnv(4, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
         callback = BCWarmStartCallback(
-            flappy_demos, bc_epochs=1, bc_term_weight=0.0, entropy_floor=None, actor_ramp_steps=ramp
-        )
+            flappy_demos, bc_epochs=1, fit_value="returns", entropy_floor=None, actor_ramp_steps=ramp
+        )  # no critic-only warm-up: the ramp starts at the first update
         model.learn(0, callback=callback)
         before = callback._actor_state()
         model.learn(128, callback=callback, reset_num_timesteps=False)
@@ -191,6 +195,22 @@ def test_actor_ramp_scales_the_actors_step(flappy_demos):
     assert all(th.equal(a, b) for a, b in zip(critic_full, critic_ramped))
     with pytest.raises(ValueError, match="actor_ramp_steps must be >= 0"):
         BCWarmStartCallback(flappy_demos, actor_ramp_steps=-1)
+
+
+@pytest.mark.parametrize("recipe", ["default", "0.1.0"])
+def test_the_exploration_floor_holds_while_the_actor_is_held_or_ramped(flappy_demos, recipe):
+    model = PPO("MlpPolicy", FlappyBirdVecEnv(2, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
+    if recipe == "default":  # held to 128 env steps, ramped to 256
+        callback = BCWarmStartCallback(flappy_demos, bc_epochs=1, critic_warmup_steps=128, actor_ramp_steps=128)
+    else:  # neither held nor ramped: the floor holds for the whole run
+        callback = BCWarmStartCallback(flappy_demos, bc_epochs=1, fit_value="returns", actor_ramp_steps=0)
+    floors = []
+    apply_floor = callback._apply_exploration_floor
+    callback._apply_exploration_floor = lambda: floors.append(callback.num_timesteps) or apply_floor()
+    model.learn(640, callback=callback)
+    # Once after BC, then before each rollout (every 64 env steps) that may move the actor while the floor holds
+    # (the held actor does not move: none at 64 and 128), and at the end of learn().
+    assert floors == ([0, 192] if recipe == "default" else [0, *range(64, 640, 64), 640])
 
 
 def test_gail_generator_starts_from_the_clone_and_is_held_during_the_critic_warmup(flappy_demos):
@@ -213,7 +233,7 @@ def test_gail_generator_starts_from_the_clone_and_is_held_during_the_critic_warm
         assert th.equal(value, after_bc[name]), name  # held while the discriminator and the critic learn
     assert any(not th.equal(a, b) for a, b in zip(values_before, callback._value_parameters()))
     with pytest.raises(ValueError, match=r"fit_value='returns'.*GAIL has no discount factor.*use fit_value='critic'"):
-        gail().learn(128, callback=BCWarmStartCallback(flappy_demos, bc_epochs=1))
+        gail().learn(128, callback=BCWarmStartCallback(flappy_demos, bc_epochs=1, fit_value="returns"))
 
 
 def test_rewards_are_required_only_where_they_are_used(flappy_demos):
@@ -225,8 +245,8 @@ def test_rewards_are_required_only_where_they_are_used(flappy_demos):
     bare = [Trajectory(t.obs, t.acts, None, t.terminal) for t in load_demonstrations(flappy_demos)]
     model = PPO("MlpPolicy", FlappyBirdVecEnv(2, seed=0), n_steps=32, batch_size=64, seed=0, device="cpu")
     with pytest.raises(DemonstrationError, match=r"demonstrations\[0\]: .*without rewards.*fit_value='returns'"):
-        model.learn(64, callback=BCWarmStartCallback(bare, bc_epochs=1))
-    callback = BCWarmStartCallback(bare, bc_epochs=1, fit_value="critic", critic_warmup_steps=64)
+        model.learn(64, callback=BCWarmStartCallback(bare, bc_epochs=1, fit_value="returns"))
+    callback = BCWarmStartCallback(bare, bc_epochs=1)  # the default critic warm-up learns from the env's rewards
     model.learn(64, callback=callback)
     assert callback.warm_started
 
@@ -259,15 +279,20 @@ def test_box_actions_and_log_std_floor(algo, pendulum_demos):
     assert model.policy.log_std.min().item() >= -1.0 - 1e-6
 
 
-def test_vec_normalize_starts_from_the_demonstrations(flappy_demos):
+@pytest.mark.parametrize("freeze", [True, False])
+def test_vec_normalize_starts_from_the_demonstrations(flappy_demos, freeze):
     demos = load_demonstrations(flappy_demos)
     env = VecNormalize(FlappyBirdVecEnv(2, seed=0))
     model = PPO("MlpPolicy", env, n_steps=32, batch_size=64, seed=0, device="cpu")
-    callback = BCWarmStartCallback(demos, bc_epochs=4)
-    model.learn(64, callback=callback)
+    callback = BCWarmStartCallback(demos, bc_epochs=4, freeze_obs_normalization=freeze)
+    model.learn(0, callback=callback)
+    after_warm_start = (env.obs_rms.mean.copy(), env.obs_rms.var.copy())
     demo_mean = np.concatenate([t.obs for t in demos]).mean(axis=0)
-    assert np.abs(env.obs_rms.mean - demo_mean).max() < 0.2  # started from the demonstrations, then moved a little
+    assert np.abs(after_warm_start[0] - demo_mean).max() < 0.05  # the demonstrations' statistics (and 2 reset frames)
     assert callback.stats["bc_loss"] < constant_policy_loss(flappy_demos)
+    model.learn(3 * 64, callback=callback, reset_num_timesteps=False)
+    kept = np.allclose(env.obs_rms.mean, after_warm_start[0]) and np.allclose(env.obs_rms.var, after_warm_start[1])
+    assert kept == freeze  # frozen: the clone's inputs are normalized as in BC; else they move with the env's states
 
 
 def test_bad_arguments_say_what_was_expected():

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from sb3_behave.callbacks.bc_warm_start import discounted_returns
 from sb3_behave.demos import load_demonstrations
 from sb3_behave.envs.flappy_bird import render
 
@@ -117,11 +116,10 @@ def test_bc_warm_start_example(tmp_path):
     flap_rate = np.mean(np.concatenate([t.acts for t in load_demonstrations(demos)]))
     assert number(r"bc_accuracy=(NUM)", out) >= 1 - flap_rate - 0.01  # never worse than never flapping
     assert number(r"entropy=(NUM)", out) >= 0.05 - 1e-3  # the entropy floor
-    # The value head, fitted on the discounted returns, is closer to them than the untrained head's zeros
-    returns = np.concatenate([discounted_returns(t.rews, 0.99) for t in load_demonstrations(demos)])
-    assert number(r"value_loss=(NUM)", out) < 0.75 * np.mean(returns**2)
-    assert number(r"after the warm start: (NUM) pipes", out) >= 0
-    assert number(r"after fine-tuning: +(NUM) pipes", out) >= 0
+    # 4,096 env steps fall inside the default critic-only warm-up (10,000): the actor is held, and plays as the clone did
+    warm = number(r"after the warm start: [\d.]+ pipes, return (NUM)", out)
+    assert number(r"after fine-tuning: +[\d.]+ pipes, return (NUM)", out) == warm
+    assert "value_loss" not in out  # the value head learns from the env, not from the demonstrations' returns
 
 
 def test_gail_in_the_zoo_example(tmp_path):
