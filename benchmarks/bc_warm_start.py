@@ -7,22 +7,26 @@
 Same PPO hyperparameters in every run; only the callback differs:
 
 - scratch: plain PPO;
-- warm: ``BCWarmStartCallback`` with its defaults (value head fitted on the demonstrations'
-  returns, decaying BC term, exploration floor);
-- plain: the usual recipe, BC of the actor only (``fit_value=None, bc_term_weight=0`` and no
-  exploration floor).
+- warm: ``BCWarmStartCallback`` with its defaults (critic-only warm-up of 10,000 env steps, actor
+  ramp over the next 30,000, no BC term, exploration floor, VecNormalize's observation statistics
+  kept at the demonstrations');
+- dapg: the callback's defaults in 0.1.0 (value head fitted on the demonstrations' returns,
+  decaying BC term, exploration floor; no ramp, statistics not kept);
+- plain: the usual recipe, BC of the actor only (no value fit, no BC term, no ramp, no
+  exploration floor, statistics not kept).
 
 It measures the env steps to reach the target (Flappy Bird: a mean evaluation score of 50
 pipes; MountainCarContinuous-v0, whose reward is sparse: every evaluation episode reaches the
-flag; Pendulum-v1: a mean evaluation return of -200), and, for warm and plain, the lowest
+flag; Pendulum-v1: a mean evaluation return of -200), and, for the warm-started configs, the lowest
 evaluation return over the first 20% of fine-tuning as a fraction of the return right after
-the warm start. Each run's evaluations go to ``--out/<env>/<config>_seed<k>.json``; the tables
-are printed and written to ``--out/<env>/table.md``.
+the warm start. Each run's evaluations go to ``--out/<env>/<config>_seed<k>.json`` (a finished
+run is read back, not run again); the tables are printed and written to ``--out/<env>/table.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import time
@@ -55,8 +59,14 @@ def flappy_setup(out: Path, n_demos: int, max_episode_steps: int | None = None) 
     }
 
 
-def flappy_model(seed: int, n_envs: int = 16, n_steps: int = 256, max_episode_steps: int | None = None):
-    """PPO on ``n_envs`` Flappy Bird games, ``n_steps`` per env per rollout, batch of 512 (or the rollout, if smaller)."""
+def flappy_model(
+    seed: int, n_envs: int = 16, n_steps: int = 256, max_episode_steps: int | None = None, ppo: dict | None = None
+):
+    """PPO on ``n_envs`` Flappy Bird games, ``n_steps`` per env per rollout, batch of 512 (or the rollout, if smaller).
+
+    ``ppo``: more PPO hyperparameters (constants: the runs call ``learn`` once per evaluation, so a schedule
+    over ``progress_remaining`` would restart at each call).
+    """
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecMonitor
 
@@ -66,7 +76,7 @@ def flappy_model(seed: int, n_envs: int = 16, n_steps: int = 256, max_episode_st
     env = VecMonitor(FlappyBirdVecEnv(n_envs, seed=seed, **limit))
     batch_size = min(512, n_envs * n_steps)
     return PPO(
-        "MlpPolicy", env, n_steps=n_steps, batch_size=batch_size, n_epochs=4, seed=seed, device="cpu", verbose=0
+        "MlpPolicy", env, n_steps=n_steps, batch_size=batch_size, n_epochs=4, seed=seed, device="cpu", verbose=0, **(ppo or {})
     )
 
 
@@ -173,12 +183,29 @@ ENVS = {
     "mountaincar": (mountain_car_setup, mountain_car_model, mountain_car_evaluate, "success"),
     "pendulum": (pendulum_setup, pendulum_model, pendulum_evaluate, "return"),
 }
-#: Per env: the env-step budget of warm/plain runs and of scratch runs, the steps between evaluations, and
+#: Per env: the env-step budget of warm-started runs and of scratch runs, the steps between evaluations, and
 #: between evaluations in the first 20% of the budget.
 BUDGETS = {
     "flappy": (1_000_000, 6_000_000, 100_000, 25_000),
     "mountaincar": (100_000, 1_000_000, 20_000, 4_000),
     "pendulum": (100_000, 300_000, 16_384, 4_096),
+}
+
+
+#: What each config gives ``BCWarmStartCallback`` besides the demonstrations and the env's ``bc_kwargs``
+#: (``scratch`` has no warm start).
+CONFIGS: dict[str, dict | None] = {
+    "warm": {},
+    "dapg": {"fit_value": "returns", "actor_ramp_steps": 0, "bc_term_weight": 1.0, "freeze_obs_normalization": False},
+    "plain": {
+        "fit_value": None,
+        "actor_ramp_steps": 0,
+        "bc_term_weight": 0.0,
+        "entropy_floor": None,
+        "log_std_floor": None,
+        "freeze_obs_normalization": False,
+    },
+    "scratch": None,
 }
 
 
@@ -195,7 +222,7 @@ def run(
     model_kwargs: dict | None = None,
     evaluate: Callable[[Any], dict] | None = None,
 ) -> dict:
-    """One run: warm start (for ``warm``/``plain``), then RL to ``budget`` env steps, evaluating as it goes.
+    """One run: warm start (but for ``scratch``), then RL to ``budget`` env steps, evaluating as it goes.
 
     Written to ``out/<config>_seed<seed>.json``. ``model_kwargs`` go to the env's model builder
     (Flappy Bird: ``n_envs``, ``n_steps``, ``max_episode_steps``); ``evaluate`` replaces the env's evaluation.
@@ -205,11 +232,9 @@ def run(
     th.manual_seed(seed)
     model = make_model(seed, **(model_kwargs or {}))
     callback = None
-    if config != "scratch":
-        kwargs = dict(setup["bc_kwargs"], seed=seed)
-        if config == "plain":
-            kwargs.update(fit_value=None, bc_term_weight=0.0, entropy_floor=None, log_std_floor=None)
-        callback = BCWarmStartCallback(setup["demos"], **kwargs)
+    recipe = CONFIGS[config]
+    if recipe is not None:
+        callback = BCWarmStartCallback(setup["demos"], **dict(recipe, seed=seed, **setup["bc_kwargs"]))
     start = time.time()
     if callback is not None:
         model.learn(0, callback=callback, reset_num_timesteps=False)  # the warm start alone: no env step
@@ -262,8 +287,9 @@ def table(records: list[dict], setup: dict) -> str:
         f"Target: {setup['target_name']}. Steps are env steps of RL (the warm start adds "
         f"{sum(len(t) for t in setup['demos']):,} demonstration transitions and no env step).",
         "",
-        "| config | seed | env steps to target | eval after warm start | lowest / warm-start eval, first 20% | time (s) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| config | seed | env steps to target | eval after warm start | lowest / warm-start eval, first 20% "
+        "| last eval (env steps) | time (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in records:
         reached = f"{r['steps_to_target']:,}" if r["steps_to_target"] is not None else f"not within {r['budget']:,}"
@@ -271,20 +297,40 @@ def table(records: list[dict], setup: dict) -> str:
         warm = ", ".join(f"{k} {v:.1f}" for k, v in first.items() if k != "steps") if r["config"] != "scratch" else ""
         kept = retention(r) if r["config"] != "scratch" else None
         kept_text = f"{kept:.2f}" if kept is not None else ""
-        lines.append(f"| {r['config']} | {r['seed']} | {reached} | {warm} | {kept_text} | {r['seconds']:.0f} |")
+        last = r["evaluations"][-1]
+        end = ", ".join(f"{k} {v:.1f}" for k, v in last.items() if k != "steps") + f" ({last['steps']:,})"
+        lines.append(f"| {r['config']} | {r['seed']} | {reached} | {warm} | {kept_text} | {end} | {r['seconds']:.0f} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", choices=sorted(ENVS), default="flappy")
-    parser.add_argument("--configs", nargs="+", default=["warm", "plain", "scratch"], choices=["warm", "plain", "scratch"])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--demos", type=int, default=10, help="expert episodes")
-    parser.add_argument("--budget", type=int, default=None, help="env steps per warm/plain run")
+    parser.add_argument("--budget", type=int, default=None, help="env steps per warm-started run")
     parser.add_argument("--scratch-budget", type=int, default=None, help="env steps per scratch run")
+    parser.add_argument(
+        "--ppo",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Flappy Bird only: more PPO hyperparameters, each VALUE a Python literal (learning_rate=1e-4)",
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/bench_bc_warm_start"))
     args = parser.parse_args()
+    ppo = {}
+    for item in args.ppo:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            parser.error(f"--ppo {item!r}: expected KEY=VALUE")
+        try:
+            ppo[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parser.error(f"--ppo {item!r}: VALUE must be a Python literal")
+    if ppo and args.env != "flappy":
+        parser.error("--ppo: only --env flappy builds its PPO from these arguments")
     th.set_num_threads(1)
     out = args.out / args.env
     out.mkdir(parents=True, exist_ok=True)
@@ -296,6 +342,10 @@ def main() -> None:
     records = []
     for config in args.configs:
         for seed in args.seeds:
+            done = out / f"{config}_seed{seed}.json"
+            if done.exists():
+                records.append(json.loads(done.read_text()))
+                continue
             records.append(
                 run(
                     args.env,
@@ -306,6 +356,7 @@ def main() -> None:
                     defaults[2],
                     defaults[3],
                     out,
+                    {"ppo": ppo} if ppo else None,
                 )
             )
     command = " ".join(["python benchmarks/bc_warm_start.py", *sys.argv[1:]])

@@ -4,11 +4,11 @@
 
 Each setting changes one thing from the base (10 demonstration games of the strong preset, PPO on
 16 envs x 256 steps, the env's 10,000-frame time limit); the last changes three at once. In each,
-``warm`` (``BCWarmStartCallback`` with its defaults) and ``plain`` (BC of the actor only, the usual
-recipe) fine-tune with PPO for ``--budget`` env steps, evaluated every ``--early-every`` steps over
-the first 20%; ``ramp`` replaces the value fit and the BC term of ``warm`` by a critic-only
-warm-up of 10,000 steps and an actor ramp over the next 30,000 (``fit_value="critic",
-actor_ramp_steps=30_000, bc_term_weight=0``). The measure is the lowest evaluation return over
+the configs of ``bc_warm_start.py`` fine-tune with PPO for ``--budget`` env steps, evaluated every
+``--early-every`` steps over the first 20%: ``warm`` (``BCWarmStartCallback`` with its defaults: a
+critic-only warm-up of 10,000 steps, an actor ramp over the next 30,000, no BC term), ``dapg``
+(the defaults of 0.1.0: value head fitted on the demonstrations' returns and a decaying BC term)
+and ``plain`` (BC of the actor only, the usual recipe). The measure is the lowest evaluation return over
 the first 20% of fine-tuning as a fraction of the return right after the warm start (goal: at
 least 0.8 in every setting and seed).
 The time limit applies to the demonstrations and the training env alike; evaluation is always the
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch as th
+from bc_warm_start import CONFIGS as ALL_CONFIGS
 from bc_warm_start import flappy_evaluate, flappy_setup, lowest_after_start, retention, run
 from common import machine
 
@@ -41,12 +42,7 @@ SETTINGS = {
     "1 demo, 4 x 128, limit 1,000": (1, 4, 128, 1_000),
 }
 GOAL = 0.8
-#: What each config adds to the warm start's arguments (``plain`` is BC of the actor only: ``run`` sets it).
-CONFIGS = {
-    "warm": {},
-    "plain": {},
-    "ramp": {"fit_value": "critic", "actor_ramp_steps": 30_000, "bc_term_weight": 0.0},
-}
+CONFIGS = [name for name, recipe in ALL_CONFIGS.items() if recipe is not None]
 
 
 def folder_name(setting: str) -> str:
@@ -64,19 +60,19 @@ def run_in_setting(
     setup: dict,
     config: str,
     seed: int,
-    callback_kwargs: dict,
+    extra: dict,
     budget: int,
     early_every: int,
     games: int,
     folder: Path,
 ) -> dict:
-    """One run of ``config`` in ``setting`` (``setup``: :func:`setting_setup`), the callback given ``callback_kwargs`` more.
+    """One run of ``config`` in ``setting`` (``setup``: :func:`setting_setup`), the callback given ``extra`` arguments more.
 
     Written to ``folder/<config>_seed<seed>.json``.
     """
     _, n_envs, n_steps, limit = SETTINGS[setting]
     folder.mkdir(parents=True, exist_ok=True)
-    setup = dict(setup, bc_kwargs=dict(setup["bc_kwargs"], **callback_kwargs))
+    setup = dict(setup, bc_kwargs=dict(setup["bc_kwargs"], **extra))
     kwargs = {"n_envs": n_envs, "n_steps": n_steps, "max_episode_steps": limit}
     evaluate = functools.partial(flappy_evaluate, games=games)
     return run("flappy", config, seed, setup, budget, budget // 5, early_every, folder, kwargs, evaluate)
@@ -94,7 +90,7 @@ def run_setting(
             if done.exists():
                 records.append(json.loads(done.read_text()))
                 continue
-            records.append(run_in_setting(setting, setup, config, seed, CONFIGS[config], budget, early_every, games, folder))
+            records.append(run_in_setting(setting, setup, config, seed, {}, budget, early_every, games, folder))
     for record in records:
         record["setting"] = setting
         record["demo_transitions"] = sum(len(t) for t in setup["demos"])
@@ -135,7 +131,7 @@ def table(records: list[dict], budget: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS), metavar="SETTING")
-    parser.add_argument("--configs", nargs="+", default=["warm", "plain"], choices=list(CONFIGS))
+    parser.add_argument("--configs", nargs="+", default=CONFIGS, choices=CONFIGS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--budget", type=int, default=100_000, help="env steps of fine-tuning per run")
     parser.add_argument("--games", type=int, default=32, help="evaluation games (of at most 5,000 frames)")
