@@ -400,10 +400,10 @@ class BCWarmStartCallback(BaseCallback):
 
     def _floor_kept(self) -> bool:
         """Whether the exploration floor still holds: while the actor is held or ramped (always, with neither)."""
-        held = self.critic_warmup_steps if self.fit_value == "critic" else 0
-        if held + self.actor_ramp_steps <= 0:
+        holds = self.fit_value == "critic" and self.critic_warmup_steps > 0
+        if not holds and self.actor_ramp_steps <= 0:
             return True
-        return self.num_timesteps < held + self.actor_ramp_steps
+        return self._actor_share_now() < 1.0
 
     def _restore_actor(self) -> bool:
         """Scale the last RL update of the actor down to its share (undo it in the critic-only warm-up)."""
