@@ -44,8 +44,8 @@ class BCWarmStartCallback(BaseCallback):
     At the start of ``learn()``, imitation's ``bc.BC`` trains the model's own policy on the
     demonstrations; RL then continues from there. The usual recipe stops here, and the first RL
     updates, driven by an untrained value function, undo much of what BC learned. The defaults
-    prevent that with the recipe that held the clone in 6 of the 7 settings of
-    ``benchmarks/warm_start_robustness.py``:
+    prevent that with the recipe that held the clone in all 7 settings of
+    ``benchmarks/warm_start_robustness.py`` (3 seeds each):
 
     - ``fit_value="critic"``: a critic-only warm-up, in which the actor is kept as BC left it for
       ``critic_warmup_steps`` env steps while the value head learns from the env's rewards;
@@ -67,7 +67,7 @@ class BCWarmStartCallback(BaseCallback):
     k`` after the k-th RL update (the weight scales the BC learning rate). In version 0.1.0
     those two were the defaults (``fit_value="returns", actor_ramp_steps=0, bc_term_weight=1.0``);
     on Flappy Bird the BC term moved the clone to other points of BC's own noise, and the clone was
-    lost in 5 of the 7 settings.
+    lost in 3 of the 7 settings (5 of 7 with the BC trainer of 2026-11-30).
 
     Works for SB3 PPO and A2C and sb3-contrib TRPO and MaskablePPO (any ``ActorCriticPolicy``), for
     Discrete and Box actions, and for the generator of sb3-behave's GAIL and AIRL (``--algo gail``):
