@@ -213,7 +213,14 @@ def test_real_termination_gets_absorbing_transitions_a_truncation_does_not():
 
 def test_replay_data_absorbs_real_terminations_only(cartpole_demos):
     model = ValueDICE(
-        "MlpPolicy", "CartPole-v1", cartpole_demos, buffer_size=100, normalize_expert_states=False, policy_kwargs=SMALL, seed=0
+        "MlpPolicy",
+        "CartPole-v1",
+        cartpole_demos,
+        buffer_size=100,
+        normalize_expert_states=False,
+        absorbing_loops=1,
+        policy_kwargs=SMALL,
+        seed=0,
     )
     buffer = model.replay_buffer
     rows = [  # (obs, next obs, done, info): ordinary, truncated by the time limit, terminated
@@ -234,6 +241,64 @@ def test_replay_data_absorbs_real_terminations_only(cartpole_demos):
     assert np.all(following[first == 5.0] == [0, 0, 0, 0, 1])  # the termination leads to the absorbing state
     assert np.all(following[first == 3.0] == [4, 4, 4, 4, 0])  # the truncation keeps its next observation
     assert np.all(following[first == 1.0] == [2, 2, 2, 2, 0])
+
+
+def cartpole_buffer_model(cartpole_demos, terminate=True, **kwargs):
+    """A CartPole model whose replay buffer holds 3 ordinary transitions and one real termination (or 4 ordinary ones)."""
+    settings = dict(buffer_size=100, normalize_expert_states=False, policy_kwargs=SMALL, seed=0, **kwargs)
+    model = ValueDICE("MlpPolicy", "CartPole-v1", cartpole_demos, **settings)
+    for value, done in ((1.0, False), (3.0, False), (5.0, terminate), (7.0, False)):
+        obs = np.full((1, 4), value)
+        model.replay_buffer.add(obs, obs + 1, np.array([[1]]), np.array([1.0]), np.array([done]), [{}])
+    return model
+
+
+def test_absorbing_loops_count_per_termination(cartpole_demos):
+    model = cartpole_buffer_model(cartpole_demos)  # 10 loops by default, as the paper's code
+    assert model.replay_absorbing_fraction() == pytest.approx(10 / 14)  # as if 10 loops were stored beside 4 transitions
+    assert cartpole_buffer_model(cartpole_demos, absorbing_loops=1).replay_absorbing_fraction() == pytest.approx(1 / 5)
+    with pytest.raises(ValueError, match="absorbing_loops=0"):
+        cartpole_buffer_model(cartpole_demos, absorbing_loops=0)
+
+
+def test_one_backward_pass_gives_each_network_its_own_gradient(cartpole_demos):
+    model = cartpole_buffer_model(cartpole_demos, orthogonal_reg_weight=0.1)
+    nu, actor = list(model.nu.parameters()), list(model.actor.parameters())
+
+    def seeded():
+        th.manual_seed(1)
+        np.random.seed(1)  # SB3's replay buffer samples with numpy
+
+    seeded()
+    losses = model.losses(32, 0.2)
+    expected_nu = th.autograd.grad(losses["nu_loss"], nu, retain_graph=True)
+    expected_actor = th.autograd.grad(losses["actor_loss"], actor)
+    assert max(g.abs().max().item() for g in expected_actor) > 0
+    seeded()
+    model.update(32, 0.2)  # the gradients stay in .grad after the optimizers' steps
+    for parameter, gradient in zip([*nu, *actor], [*expected_nu, *expected_actor]):
+        th.testing.assert_close(parameter.grad, gradient, rtol=1e-4, atol=1e-6)
+
+
+def test_gradient_penalty_can_leave_out_segments_to_the_absorbing_state(cartpole_demos):
+    def penalty(penalize_absorbing, fraction, terminate=True):
+        model = cartpole_buffer_model(cartpole_demos, terminate, penalize_absorbing=penalize_absorbing)
+        th.manual_seed(2)
+        np.random.seed(2)
+        return model.losses(64, fraction)["gradient_penalty"].item()
+
+    assert penalty(True, 1.0) > 0.01  # every replay sample is an absorbing loop
+    assert penalty(False, 1.0) == 0.0  # ... so every interpolation has an absorbing end, and none is penalized
+    assert penalty(False, 0.0) != pytest.approx(penalty(True, 0.0))  # the termination's next state is absorbing
+    assert penalty(False, 0.0, terminate=False) == pytest.approx(penalty(True, 0.0, terminate=False))  # nothing absorbing
+
+
+def test_paper_settings_build_and_update(pendulum_demos):
+    model = ValueDICE("MlpPolicy", "Pendulum-v1", pendulum_demos, seed=0, **ValueDICE.PAPER)
+    assert (model.gradient_steps, model.absorbing_loops, model.initial_states) == (5, 10, "expert")
+    assert len(model._expert["initial_states"]) == len(model._expert["states"])  # every expert state starts an episode
+    model.learn(300)  # random actions only (learning_starts 2,000)
+    assert np.isfinite(list(model.update(64, model.replay_absorbing_fraction()).values())).all()
 
 
 # --------------------------------------------------------------------------- normalization, save and load

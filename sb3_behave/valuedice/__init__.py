@@ -7,6 +7,7 @@ require_imitation()  # imitation is installed separately: say how, before anythi
 from sb3_behave.valuedice.expert_data import ExpertTransitions, expert_statistics, expert_transitions  # noqa: E402
 from sb3_behave.valuedice.policies import MlpPolicy, ValueDICEPolicy  # noqa: E402
 from sb3_behave.valuedice.valuedice import (  # noqa: E402
+    PAPER_SETTINGS,
     ValueDICE,
     dv_terms,
     gradient_penalty,
@@ -15,6 +16,7 @@ from sb3_behave.valuedice.valuedice import (  # noqa: E402
 )
 
 __all__ = [
+    "PAPER_SETTINGS",
     "ExpertTransitions",
     "MlpPolicy",
     "ValueDICE",

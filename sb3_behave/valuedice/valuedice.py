@@ -21,7 +21,8 @@ See :meth:`ValueDICE.train` for one update, :mod:`.expert_data` for absorbing st
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, ClassVar, Sequence, TypeVar
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping, Sequence, TypeVar
 
 import numpy as np
 import torch as th
@@ -44,6 +45,32 @@ SelfValueDICE = TypeVar("SelfValueDICE", bound="ValueDICE")
 
 #: Offline mode writes the logs every this many gradient steps.
 OFFLINE_LOG_EVERY = 1000
+
+#: The settings of the paper's code (google-research/value_dice, MuJoCo): 5 updates per env step,
+#: random actions for the first 2,000 steps, every expert state an initial state, 10 absorbing loops
+#: per real termination, actor lr 1e-5 with orthogonal regularization 1e-4, nu lr 1e-3 with gradient
+#: penalty 10, replay regularization 0.1, batch 256, 256x256 networks, mean action + N(0, 0.1).
+#: Read-only: ``{**PAPER_SETTINGS, "gradient_steps": 1}`` makes a variant.
+PAPER_SETTINGS: Mapping[str, Any] = MappingProxyType(
+    {
+        "learning_rate": 1e-5,
+        "nu_learning_rate": 1e-3,
+        "learning_starts": 2000,
+        "batch_size": 256,
+        "gamma": 0.99,
+        "alpha": 0.1,
+        "gradient_penalty_weight": 10.0,
+        "orthogonal_reg_weight": 1e-4,
+        "absorbing_state": True,
+        "absorbing_loops": 10,
+        "normalize_expert_states": True,
+        "initial_states": "expert",
+        "exploration_noise": 0.1,
+        "train_freq": 1,
+        "gradient_steps": 5,
+        "policy_kwargs": {"net_arch": [256, 256]},
+    }
+)
 
 
 # --------------------------------------------------------------------------- the objective's pieces
@@ -115,8 +142,11 @@ class ValueDICE(OffPolicyAlgorithm):
     demonstrations and (unless ``offline``) the agent's own replay buffer. Rewards are never used.
     Box actions use a tanh-squashed Gaussian actor; Discrete actions a categorical actor, with the
     expectations over the policy's actions taken exactly (a sum over actions). The defaults are those
-    of the paper's code: nu lr 1e-3, actor lr 1e-5, batch 256, gamma 0.99, alpha 0.1, gradient
-    penalty 10, orthogonal regularization 1e-4, 256x256 ReLU networks.
+    of the paper's code (:data:`PAPER_SETTINGS`): nu lr 1e-3, actor lr 1e-5, batch 256, gamma 0.99,
+    alpha 0.1, gradient penalty 10, orthogonal regularization 1e-4, 256x256 ReLU networks, every
+    expert state an initial state, 10 absorbing loops per termination; except for the compute: 1
+    gradient step per env step (the paper's code takes 5) and 1,000 random steps (2,000 there).
+    ``ValueDICE(policy, env, demonstrations, **ValueDICE.PAPER)`` runs the paper's settings.
 
     - **Absorbing states** (``absorbing_state=True``): states get an absorbing indicator. A transition
       that *really* terminates an episode leads to the absorbing state, which loops on itself; a
@@ -124,8 +154,9 @@ class ValueDICE(OffPolicyAlgorithm):
       data: a sampled transition stored with ``done`` (SB3's replay buffer already excludes
       ``TimeLimit.truncated`` ends from it) gets the absorbing state as next state, and sampled
       transitions are replaced by ``(absorbing, any action, absorbing)`` with probability
-      ``n_terminations / (n_transitions + n_terminations)``: exactly as if each terminated episode
-      had stored one absorbing loop, like the expert data. nu ignores the action at the absorbing state.
+      ``k n_terminations / (n_transitions + k n_terminations)``: exactly as if each terminated episode
+      had stored ``k = absorbing_loops`` absorbing loops (the expert data has one per terminated
+      demonstration). nu ignores the action at the absorbing state.
     - **Expert state normalization** (``normalize_expert_states=True``): every observation given to the
       networks, in training and in :meth:`predict`, is normalized with the mean and std of the expert
       observations (:func:`expert_statistics`), stored in the policy and saved with it. They are
@@ -161,11 +192,15 @@ class ValueDICE(OffPolicyAlgorithm):
     :param gradient_penalty_weight: weight of nu's gradient penalty
     :param orthogonal_reg_weight: weight of the actor's orthogonal regularization
     :param absorbing_state: use absorbing states for real terminations
+    :param absorbing_loops: absorbing loops the replay data holds per real termination (the
+        paper's code stores 10)
+    :param penalize_absorbing: apply the gradient penalty also between env states and the absorbing
+        state (as the paper's code does)
     :param normalize_expert_states: normalize observations with the expert statistics
     :param offline: learn from the demonstrations alone, without env interaction
-    :param initial_states: ``"first"``: p_0 is the first observation of each demonstration;
-        ``"expert"``: every expert state, as the paper's code does (each state starts the rest of its
-        trajectory, which gives the linear term far more states)
+    :param initial_states: ``"expert"``: p_0 is every expert state, as the paper's code does (each
+        state starts the rest of its trajectory, which gives the linear term far more states);
+        ``"first"``: the first observation of each demonstration
     :param exploration_noise: Box actions only: after ``learning_starts``, the rollouts take the
         actor's mean action plus Gaussian noise of this standard deviation (in the ``[-1, 1]`` action
         scale, then clipped), as the paper's code does (0.1); None samples from the actor instead
@@ -183,6 +218,8 @@ class ValueDICE(OffPolicyAlgorithm):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": MlpPolicy}
+    #: The paper code's settings (:data:`PAPER_SETTINGS`): ``ValueDICE(policy, env, demos, **ValueDICE.PAPER)``.
+    PAPER: ClassVar[Mapping[str, Any]] = PAPER_SETTINGS
     policy: ValueDICEPolicy
     actor: nn.Module
     nu: nn.Module
@@ -203,9 +240,11 @@ class ValueDICE(OffPolicyAlgorithm):
         gradient_penalty_weight: float = 10.0,
         orthogonal_reg_weight: float = 1e-4,
         absorbing_state: bool = True,
+        absorbing_loops: int = 10,
+        penalize_absorbing: bool = True,
         normalize_expert_states: bool = True,
         offline: bool = False,
-        initial_states: str = "first",
+        initial_states: str = "expert",
         exploration_noise: float | None = 0.1,
         train_freq: int | tuple[int, str] = 1,
         gradient_steps: int = 1,
@@ -249,6 +288,8 @@ class ValueDICE(OffPolicyAlgorithm):
             raise ValueError("gradient_penalty_weight and orthogonal_reg_weight must be >= 0")
         if exploration_noise is not None and exploration_noise < 0:
             raise ValueError(f"exploration_noise={exploration_noise}: expected a standard deviation >= 0, or None")
+        if absorbing_loops < 1:
+            raise ValueError(f"absorbing_loops={absorbing_loops}: expected at least 1 absorbing loop per termination")
         if initial_states not in ("first", "expert"):
             raise ValueError(f"initial_states={initial_states!r}: expected 'first' or 'expert'")
         normalizer = self._vec_normalize_env
@@ -262,6 +303,8 @@ class ValueDICE(OffPolicyAlgorithm):
         self.gradient_penalty_weight = gradient_penalty_weight
         self.orthogonal_reg_weight = orthogonal_reg_weight
         self.absorbing_state = absorbing_state
+        self.absorbing_loops = absorbing_loops
+        self.penalize_absorbing = penalize_absorbing
         self.normalize_expert_states = normalize_expert_states
         self.offline = offline
         self.initial_states = initial_states
@@ -339,17 +382,17 @@ class ValueDICE(OffPolicyAlgorithm):
         return self.policy.network_state(initial[th.randint(len(initial), (n,), device=self.device)])
 
     def replay_absorbing_fraction(self) -> float:
-        """Share of absorbing loops among replay transitions: ``n_term / (n_transitions + n_term)``.
+        """Share of absorbing loops among replay transitions: ``k n_term / (n_transitions + k n_term)``.
 
         ``n_term`` counts the stored transitions that really terminated an episode (``done`` and
-        not ``TimeLimit.truncated``), each of which stands for one absorbing loop.
+        not ``TimeLimit.truncated``), each of which stands for ``k = absorbing_loops`` absorbing loops.
         """
         buffer = self.replay_buffer
         stored = buffer.buffer_size if buffer.full else buffer.pos
         if stored == 0:
             return 0.0
-        terminations = float((buffer.dones[:stored] * (1.0 - buffer.timeouts[:stored])).sum())
-        return terminations / (stored * buffer.n_envs + terminations)
+        loops = self.absorbing_loops * float((buffer.dones[:stored] * (1.0 - buffer.timeouts[:stored])).sum())
+        return loops / (stored * buffer.n_envs + loops)
 
     def _sample_replay(self, n: int, absorbing_fraction: float) -> tuple[th.Tensor, ...]:
         if self.offline:
@@ -387,12 +430,14 @@ class ValueDICE(OffPolicyAlgorithm):
         for name, values in logs.items():
             self.logger.record(f"train/{name}", float(np.mean(values)))
 
-    def update(self, n: int, absorbing_fraction: float = 0.0) -> dict[str, float]:
-        """One gradient step of nu (descent on J + penalty) and of pi (ascent on J), on the same samples.
+    def losses(self, n: int, absorbing_fraction: float = 0.0) -> dict[str, th.Tensor]:
+        """nu's and the actor's losses on one batch of expert, replay and initial-state samples.
 
         :param n: batch size
         :param absorbing_fraction: share of absorbing loops in the replay data
-        :return: the losses and penalties, as floats
+        :return: ``nu_loss`` (J + penalty weight x gradient penalty, which nu descends), ``actor_loss``
+            (-J + orthogonal weight x orthogonal penalty, which the actor descends), ``dv_objective``
+            (J), ``gradient_penalty`` and ``orthogonal_penalty``, as tensors in one graph
         """
         gamma, alpha = self.gamma, 0.0 if self.offline else self.alpha
         policy = self.policy
@@ -417,24 +462,43 @@ class ValueDICE(OffPolicyAlgorithm):
                 eps * th.cat([s1_e, a1_e], 1) + (1 - eps) * th.cat([s1_r, a1_r], 1),
             ]
         )
-        penalty = gradient_penalty(self.nu, inputs)
+        if self.absorbing_state and not self.penalize_absorbing:
+            # No segment with an absorbing end: the indicator is a flag, not a distance.
+            real = policy._not_absorbing  # 1 for env states, 0 for the absorbing state
+            keep = th.cat([real(s_e) * real(s_r), real(s1_e) * real(s1_r)]).reshape(-1) > 0.5
+            inputs = inputs[keep]
+        penalty = gradient_penalty(self.nu, inputs) if len(inputs) else inputs.new_zeros(())
         orthogonal = orthogonal_regularization(self.actor.weight_layers)  # type: ignore[union-attr]
-        nu_loss = objective + self.gradient_penalty_weight * penalty
-        actor_loss = -objective + self.orthogonal_reg_weight * orthogonal
-        # Both gradients from the same graph, each to its own network, then both steps.
+        return {
+            "nu_loss": objective + self.gradient_penalty_weight * penalty,
+            "actor_loss": -objective + self.orthogonal_reg_weight * orthogonal,
+            "dv_objective": objective,
+            "gradient_penalty": penalty,
+            "orthogonal_penalty": orthogonal,
+        }
+
+    def update(self, n: int, absorbing_fraction: float = 0.0) -> dict[str, float]:
+        """One gradient step of nu (descent on J + penalty) and of pi (ascent on J), on the same samples.
+
+        Both gradients come from one backward pass (:meth:`losses`): the gradient penalty does not
+        depend on the actor (its actions are detached) and the orthogonal penalty not on nu, so the
+        gradient of ``nu_loss - orthogonal weight x orthogonal penalty`` is nu's gradient for nu and
+        minus the actor's gradient for the actor.
+
+        :param n: batch size
+        :param absorbing_fraction: share of absorbing loops in the replay data
+        :return: the losses and penalties, as floats
+        """
+        losses = self.losses(n, absorbing_fraction)
         self.nu.optimizer.zero_grad()
         self.actor.optimizer.zero_grad()
-        nu_loss.backward(inputs=list(self.nu.parameters()), retain_graph=True)
-        actor_loss.backward(inputs=list(self.actor.parameters()))
+        (losses["nu_loss"] - self.orthogonal_reg_weight * losses["orthogonal_penalty"]).backward()
+        for parameter in self.actor.parameters():
+            if parameter.grad is not None:
+                parameter.grad.neg_()
         self.nu.optimizer.step()
         self.actor.optimizer.step()
-        return {
-            "nu_loss": nu_loss.item(),
-            "actor_loss": actor_loss.item(),
-            "dv_objective": objective.item(),
-            "gradient_penalty": penalty.item(),
-            "orthogonal_penalty": orthogonal.item(),
-        }
+        return {name: value.item() for name, value in losses.items()}
 
     def _sample_action(self, learning_starts: int, action_noise: Any = None, n_envs: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """SB3's rollout action; for Box actions with ``exploration_noise``, mean action + N(0, noise^2), clipped."""
