@@ -184,6 +184,11 @@ def run_seed(env_key: str, demos: Path, target: float, result: dict, args: argpa
         bc = BC("MlpPolicy", env_id, demonstrations=str(demos), seed=seed, **zoo_config("bc", env_id))
         bc.learn(args.offline_steps)
         result["bc"] = evaluate(bc)
+        if args.bc_l2:  # the baseline of "Rethinking ValueDICE": BC with weight decay
+            config = {**zoo_config("bc", env_id), "l2_weight": args.bc_l2}
+            bc = BC("MlpPolicy", env_id, demonstrations=str(demos), seed=seed, **config)
+            bc.learn(args.offline_steps)
+            result["bc_l2"] = evaluate(bc)
         save()
 
 
@@ -216,14 +221,16 @@ def table(results: dict) -> str:
         f"Command: `{results['command']}`. Machine: {results['machine']}.",
         "",
         "| seed | ValueDICE env steps to 90% | best / last ValueDICE value | GAIL env steps to 90% | ratio | "
-        f"ValueDICE offline ({budget['offline']:,} steps) | BC ({budget['offline']:,} steps) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"ValueDICE offline ({budget['offline']:,} steps) | BC ({budget['offline']:,} steps) | "
+        f"BC with weight decay (l2 {results.get('bc_l2', 0):g}) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in results["runs"]:
         values = [value for _, value in run.get("valuedice", {}).get("curve", [])] or [float("nan")]
         lines.append(
             f"| {run['seed']} | {steps(run, 'valuedice')} | {max(values):.1f} / {values[-1]:.1f} | "
-            f"{steps(run, 'gail')} | {ratio(run)} | {offline(run, 'valuedice_offline')} | {offline(run, 'bc')} |"
+            f"{steps(run, 'gail')} | {ratio(run)} | {offline(run, 'valuedice_offline')} | {offline(run, 'bc')} | "
+            f"{offline(run, 'bc_l2')} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -247,6 +254,7 @@ def main() -> None:
         "--gail-demo-batch", type=int, default=500, help="GAIL's demo batch, capped at the trajectory's length"
     )
     parser.add_argument("--offline-steps", type=int, default=5_000, help="0 skips offline ValueDICE and BC")
+    parser.add_argument("--bc-l2", type=float, default=1e-3, help="BC's L2 weight for the weight-decay baseline (0 skips it)")
     parser.add_argument("--full-curve", action="store_true", help="train to the end instead of stopping at the target")
     parser.add_argument("--out", type=Path, default=Path("benchmark_runs/valuedice"))
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "valuedice_one_trajectory")
@@ -271,6 +279,7 @@ def main() -> None:
         "machine": machine(),
         "full_curve": args.full_curve,
         "budget": {"valuedice": args.valuedice_steps, "gail": args.gail_steps, "offline": args.offline_steps},
+        "bc_l2": args.bc_l2,
         "runs": [],
     }
     args.results.mkdir(parents=True, exist_ok=True)
