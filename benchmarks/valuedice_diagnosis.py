@@ -125,7 +125,7 @@ class Probe(BaseCallback):
         point["diff_absorbing"] = (1 - gamma) * nu_abs
         point["absorbing_fraction"] = model.replay_absorbing_fraction() if model.replay_buffer.size() else 0.0
         if model.replay_buffer.size() > 0:
-            state = np.random.get_state()  # keep the training's random stream untouched
+            state = np.random.get_state()  # numpy's stream (replay sampling) stays as training left it; torch's advances
             s_r, a_r, s1_r = model._sample_replay(EXPERT_SAMPLE, 0.0)
             np.random.set_state(state)
             nu_r = policy.nu_value(s_r, a_r)
