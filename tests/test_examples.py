@@ -145,6 +145,20 @@ def test_gail_in_the_zoo_example_from_a_bc_warm_start(tmp_path):
     assert number(r"mean/disc/disc_acc = (NUM)", out) > 0.6
 
 
+def test_airl_reward_transfer_example(tmp_path):
+    args = ["--episodes", "1", "--max-episode-steps", "2100", "--airl-steps", "8192", "--ppo-steps", "8192", "--games", "2"]
+    out = run_example("airl_reward_transfer.py", *args, cwd=tmp_path)
+    assert number(r"AIRL agent: (NUM) pipes", out) >= 0 and number(r"PPO agent: (NUM) pipes", out) >= 0
+    # generator_reward: positive (the AIRL config's): every frame is paid, the expert's and a falling bird's
+    assert number(r"learned reward per frame, expert: (NUM) over 2100 frames", out) > 0
+    assert number(r"learned reward per frame, never flaps: (NUM)", out) > 0
+    # The PPO trained on AIRL's reward (its saved config names the wrapper and the AIRL run), with a TensorBoard run
+    ppo_run = tmp_path / "logs" / "ppo" / "sb3_behave-FlappyBird-v0_1"
+    config = (ppo_run / "sb3_behave-FlappyBird-v0" / "config.yml").read_text()
+    assert "sb3_behave.zoo.learned_reward.LearnedReward:" in config and "model: logs/airl/sb3_behave-FlappyBird-v0_1" in config
+    assert list((tmp_path / "runs" / "sb3_behave-FlappyBird-v0").glob("PPO_*"))
+
+
 @pytest.mark.skipif(importlib.util.find_spec("minari") is None, reason="the minari extra is not installed")
 def test_minari_datasets_example(tmp_path, monkeypatch):
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari-root"))

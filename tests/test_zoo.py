@@ -506,7 +506,7 @@ def test_every_shipped_config_builds_its_algorithm(name, env_id):
 
         ((class_name, kwargs),) = callback.items()
         get_class_by_name(class_name)(**kwargs)
-    for key in ("n_timesteps", "normalize", "env_wrapper", "env_kwargs", "frame_stack", "demonstrations"):
+    for key in ("n_timesteps", "normalize", "env_wrapper", "vec_env_wrapper", "env_kwargs", "frame_stack", "demonstrations"):
         entry.pop(key, None)
     assert isinstance(entry.get("policy_kwargs", {}), dict)  # YAML mappings, never code to eval
     for key, value in list(entry.items()):
@@ -626,4 +626,3 @@ def test_record_demos_plays_a_model_of_our_own_algorithms(cartpole_demos, tmp_pa
     (episode,) = load_episodes(tmp_path / "played")
     actions, _ = model.predict(episode.trajectory.obs[:-1], deterministic=True)
     np.testing.assert_array_equal(episode.trajectory.acts, actions)  # the model chose every action
-

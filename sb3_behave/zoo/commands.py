@@ -170,6 +170,10 @@ def _reporting_scores() -> Iterator[None]:
     original = rl_zoo3.utils.create_test_env
 
     def create_test_env(*args: Any, **kwargs: Any) -> Any:
+        from sb3_behave.zoo.loading import without_learned_reward
+
+        if kwargs.get("hyperparams"):  # the agent acts: a learned reward is not needed (enjoy passes it by name)
+            kwargs["hyperparams"] = without_learned_reward(kwargs["hyperparams"])
         return _ScoreReport().wrap(original(*args, **kwargs))
 
     rl_zoo3.utils.create_test_env = rl_zoo3.enjoy.create_test_env = create_test_env

@@ -10,6 +10,28 @@ from sb3_behave.limits import without_torch_compiler
 from sb3_behave.stack import saved_under_numpy2_is_an_error
 from sb3_behave.untrusted import no_code_from_files, zoo_yaml_loader
 
+#: The wrapper that replaces an env's reward with a learned one (:mod:`sb3_behave.zoo.learned_reward`).
+LEARNED_REWARD = "sb3_behave.zoo.learned_reward.LearnedReward"
+
+
+def without_learned_reward(hyperparams: dict[str, Any]) -> dict[str, Any]:
+    """A run's saved hyperparameters less a ``LearnedReward`` in ``vec_env_wrapper``, for an env that only acts.
+
+    Acting needs no reward, and the model path the wrapper names is relative to the folder the run
+    was trained in; the test env (``enjoy``, :func:`load_agent`) then reports the env's own returns.
+
+    :param hyperparams: the hyperparameters the zoo saved with the run (not changed)
+    """
+    wrappers = hyperparams.get("vec_env_wrapper")
+    if wrappers is None:
+        return hyperparams
+    items = wrappers if isinstance(wrappers, list) else [wrappers]
+    kept = [w for w in items if (next(iter(w)) if isinstance(w, dict) and len(w) == 1 else w) != LEARNED_REWARD]
+    if len(kept) == len(items):
+        return hyperparams
+    rest = {key: value for key, value in hyperparams.items() if key != "vec_env_wrapper"}
+    return rest if not kept else {**rest, "vec_env_wrapper": kept}
+
 
 def load_agent(
     algo: str,
@@ -107,7 +129,7 @@ def load_agent(
             stats_path=maybe_stats_path,
             seed=seed,
             should_render=False,
-            hyperparams=hyperparams,
+            hyperparams=without_learned_reward(hyperparams),
             env_kwargs={**saved_kwargs, **(env_kwargs or {})},
         )
         custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, TypeVar
 
+import numpy as np
 import torch as th
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import CallbackList
@@ -183,17 +185,71 @@ class GAIL(AdversarialAlgorithm):
         return ImitationGAIL, BasicRewardNet
 
 
+#: What AIRL's ``generator_reward`` may name.
+GENERATOR_REWARDS = ("logit", "positive")
+
+
+def positive_reward(reward: np.ndarray) -> np.ndarray:
+    """``log(1 + exp(reward))``: AIRL's learned reward made positive, as GAIL's ``-log(1 - D)`` is.
+
+    The reward net's output ``f`` is the discriminator's logit (less ``log pi``): where ``f`` is
+    mostly negative, ending the episode pays; ``softplus(f)`` keeps the order of ``f`` and pays for
+    every step lived, like an env whose episodes end on failure.
+
+    :param reward: the reward net's output
+    """
+    return np.logaddexp(0.0, reward)
+
+
 class AIRL(AdversarialAlgorithm):
     """AIRL (imitation's ``adversarial.airl.AIRL``) as an SB3 algorithm; the generator is chosen by ``gen_algo``.
 
-    The parameters are :class:`AdversarialAlgorithm`'s; ``reward_net_kwargs`` go to imitation's
-    ``BasicShapedRewardNet`` (``reward_hid_sizes``, ``potential_hid_sizes``, ``discount_factor``).
+    The parameters are :class:`AdversarialAlgorithm`'s, and ``generator_reward``; ``reward_net_kwargs``
+    go to imitation's ``BasicShapedRewardNet`` (``reward_hid_sizes``, ``potential_hid_sizes``,
+    ``discount_factor``).
+
+    :param generator_reward: what the generator is trained on: ``"logit"`` (imitation's AIRL: the
+        shaped reward net's output ``f``, mostly negative, so that in an env whose episodes end on
+        failure the generator learns to end them at once) or ``"positive"`` (:func:`positive_reward`
+        of ``f``). The discriminator is trained the same way with either
     """
 
     algo_name = "airl"
+
+    def __init__(self, *args: Any, generator_reward: str = "logit", **kwargs: Any) -> None:
+        if generator_reward not in GENERATOR_REWARDS:
+            raise ValueError(f"airl: generator_reward is {generator_reward!r}: expected one of {', '.join(GENERATOR_REWARDS)}")
+        self.generator_reward = generator_reward
+        super().__init__(*args, **kwargs)
 
     def _classes(self) -> tuple[type, type]:
         from imitation.algorithms.adversarial.airl import AIRL as ImitationAIRL
         from imitation.rewards.reward_nets import BasicShapedRewardNet
 
         return ImitationAIRL, BasicShapedRewardNet
+
+    def _make_trainer(self, demonstrations: Any, gen: BaseAlgorithm, imitation_logger: Any) -> Any:
+        trainer = super()._make_trainer(demonstrations, gen, imitation_logger)
+        if self.generator_reward == "positive":  # the generator's env gives softplus(f) instead of f
+            from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
+
+            shaped = trainer.reward_train
+
+            def reward_fn(obs: np.ndarray, acts: np.ndarray, next_obs: np.ndarray, dones: np.ndarray) -> np.ndarray:
+                return positive_reward(shaped.predict_processed(obs, acts, next_obs, dones))
+
+            trainer.venv_wrapped = RewardVecEnvWrapper(trainer.venv_buffering, reward_fn=reward_fn)
+            trainer.gen_callback = trainer.venv_wrapped.make_log_callback()
+            trainer.venv_train = trainer.venv_wrapped
+            trainer.gen_algo.set_env(trainer.venv_train)
+        return trainer
+
+
+def _with_generator_reward(signature: inspect.Signature) -> inspect.Signature:
+    """:class:`AdversarialAlgorithm`'s signature plus AIRL's ``generator_reward`` (what the zoo's config checks read)."""
+    parameters = list(signature.parameters.values())
+    extra = inspect.Parameter("generator_reward", inspect.Parameter.KEYWORD_ONLY, default="logit", annotation="str")
+    return signature.replace(parameters=[*parameters[:-1], extra, parameters[-1]])
+
+
+AIRL.__init__.__signature__ = _with_generator_reward(inspect.signature(AdversarialAlgorithm.__init__))  # type: ignore[attr-defined]
