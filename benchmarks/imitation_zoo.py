@@ -28,6 +28,11 @@ says what each row ran. A row can also be another config of an algorithm (``VARI
 ``<row>_clone`` is that clone alone (the same command with ``-n 1``: the warm start runs, no
 round does), so the table shows what GAIL or AIRL added.
 
+``--demo-seed K`` records the demonstrations from seed ``K`` (the table's: 100) and ``--eval-seed
+M`` evaluates on episodes from seed ``M``: the runs and results then go to folders of their own,
+``<env>_demos<K>_eval<M>``, so that a row can be checked on demonstrations and evaluation games
+its config was never tuned on.
+
 Results go to ``--results/<env>/<stack>/results.json`` and a Markdown table to
 ``--results/<env>/<stack>/table.md``, where ``<stack>`` is the installed dependency stack
 (``current`` or ``pinned``, see ``python -m sb3_behave.stack``); runs go to ``--out/<env>/<stack>``.
@@ -68,35 +73,41 @@ ROWS = (*ALGOS, *(row for variant in VARIANTS for row in (variant, variant + CLO
 #: those of the issue "Imitation that imitates" (GAIL and AIRL within 2M env steps).
 GOALS = {
     "cartpole": {"bc": 90, "dagger": 90, "gail": 90, "airl": 90, "airl_bc_warm_start": 90},
-    "flappy": {"bc": 50, "dagger": 90, "gail": 50, "airl": 25, "gail_bc_warm_start": 50},
+    "flappy": {"bc": 50, "dagger": 90, "gail": 50, "airl": 25, "gail_bc_warm_start": 50, "airl_bc_warm_start": 50},
 }
 
 
-def prepare(env_key: str, out: Path, n_timesteps: int | None = None) -> dict:
+#: The seed of the first recorded demonstration episode (the table's demonstrations).
+DEMO_SEED = 100
+
+
+def prepare(
+    env_key: str, out: Path, n_timesteps: int | None = None, demo_seed: int = DEMO_SEED, eval_seed: int | None = None
+) -> dict:
     """The expert, its demonstrations (in the configs' paths) and the expert's evaluation.
 
     Workers that share ``out`` prepare it one at a time (a lock file), so the second one reuses it.
+
+    :param demo_seed: the seed of the first demonstration episode (``record-demos --seed``)
+    :param eval_seed: the seed of the first evaluation episode (None: :func:`common.evaluate`'s default)
     """
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "prepare.lock", "a") as lock:
         fcntl.lockf(lock, fcntl.LOCK_EX)
-        return _prepare(env_key, out, n_timesteps)
+        return _prepare(env_key, out, n_timesteps, demo_seed, eval_seed)
 
 
-def _prepare(env_key: str, out: Path, n_timesteps: int | None) -> dict:
+def _prepare(env_key: str, out: Path, n_timesteps: int | None, demo_seed: int, eval_seed: int | None) -> dict:
     if not (out / "zoo_configs").exists():
         (out / "zoo_configs").symlink_to(ROOT / "zoo_configs")
     if env_key in ("cartpole", "pendulum"):
-        return _prepare_trained_expert(ENVS[env_key], out, n_timesteps)
+        return _prepare_trained_expert(ENVS[env_key], out, n_timesteps, demo_seed, eval_seed)
     if not (out / "demos" / "flappy_strong").is_dir():
-        run_sb3_behave(
-            ["record-demos", "--skill", "strong", "--episodes", "10", "--out", "demos/flappy_strong", "--seed", "100"],
-            out,
-            out / "record.log",
-        )
+        record = ["record-demos", "--skill", "strong", "--episodes", "10", "--out", "demos/flappy_strong"]
+        run_sb3_behave([*record, "--seed", str(demo_seed)], out, out / "record.log")
     from sb3_behave.envs import FlappyBirdExpert
 
-    expert = evaluate(FlappyBirdExpert.from_style("steady"), FLAPPY, episodes=20, max_frames=10_000)
+    expert = evaluate(FlappyBirdExpert.from_style("steady"), FLAPPY, episodes=20, max_frames=10_000, seed=eval_seed)
     return {
         "expert": "the steady scripted expert (`--skill strong`)",
         "expert_value": expert,
@@ -111,7 +122,9 @@ TRAINED_EXPERTS = {
 }
 
 
-def _prepare_trained_expert(env_id: str, out: Path, n_timesteps: int | None) -> dict:
+def _prepare_trained_expert(
+    env_id: str, out: Path, n_timesteps: int | None, demo_seed: int = DEMO_SEED, eval_seed: int | None = None
+) -> dict:
     algo, config, demos = TRAINED_EXPERTS[env_id]
     expert_run = out / "logs" / algo / f"{env_id}_1"
     if not (expert_run / f"{env_id}.zip").is_file():
@@ -119,23 +132,26 @@ def _prepare_trained_expert(env_id: str, out: Path, n_timesteps: int | None) -> 
         run_sb3_behave([*command, *steps_option(n_timesteps)], out, out / "expert.log")
     if not (out / demos).is_dir():
         command = ["record-demos", "--env", env_id, "--expert", str(expert_run), "--episodes", "10", "--out", demos]
-        run_sb3_behave([*command, "--seed", "100"], out, out / "record.log")
+        run_sb3_behave([*command, "--seed", str(demo_seed)], out, out / "record.log")
     results = {
         "expert": f"{algo.upper()} ({config}, seed 0)",
-        "expert_value": evaluate_run(algo, env_id, out / "logs", exp_id=1),
+        "expert_value": evaluate_run(algo, env_id, out / "logs", exp_id=1, seed=eval_seed),
         "demos": "10 episodes of the expert",
     }
     if env_id == "Pendulum-v1":  # negative returns: the share of the expert is measured from the random floor
-        results["random_value"] = evaluate(random_agent(env_id), env_id, episodes=20)
+        results["random_value"] = evaluate(random_agent(env_id), env_id, episodes=20, seed=eval_seed)
     return results
 
 
-def evaluate_run(algo: str, env_id: str, folder: Path, exp_id: int) -> float:
-    """Mean return of 20 episodes, or on Flappy Bird mean score of 20 whole games (10,000 frames), of the run's final model."""
+def evaluate_run(algo: str, env_id: str, folder: Path, exp_id: int, seed: int | None = None) -> float:
+    """Mean return of 20 episodes, or on Flappy Bird mean score of 20 whole games (10,000 frames), of the run's final model.
+
+    :param seed: the seed of the first episode (None: :func:`common.evaluate`'s default)
+    """
     from sb3_behave.zoo import load_agent
 
     model = load_agent(algo, env_id, folder=folder, exp_id=exp_id, hub=False)
-    return evaluate(model, env_id, episodes=20, max_frames=10_000)
+    return evaluate(model, env_id, episodes=20, max_frames=10_000, seed=seed)
 
 
 def steps_option(n_timesteps: int | None) -> list[str]:
@@ -173,10 +189,12 @@ def row_budget(row: str, budgets: dict[str, int], n_timesteps: int | None) -> in
     return 1 if is_clone(row) else budgets.get(row, n_timesteps)
 
 
-def train_row(row: str, env_id: str, seed: int, out: Path, n_timesteps: int | None = None) -> tuple[float, float]:
+def train_row(
+    row: str, env_id: str, seed: int, out: Path, n_timesteps: int | None = None, eval_seed: int | None = None
+) -> tuple[float, float]:
     """:func:`train_and_evaluate` for a row of the table, from its config (:func:`row_config`)."""
     algo, name = row_config(row)
-    return train_and_evaluate(algo, env_id, seed, out, n_timesteps, config=f"zoo_configs/{name}.yml")
+    return train_and_evaluate(algo, env_id, seed, out, n_timesteps, config=f"zoo_configs/{name}.yml", eval_seed=eval_seed)
 
 
 def finished_run(folder: Path, algo: str, env_id: str) -> int | None:
@@ -191,7 +209,13 @@ def finished_run(folder: Path, algo: str, env_id: str) -> int | None:
 
 
 def train_and_evaluate(
-    algo: str, env_id: str, seed: int, out: Path, n_timesteps: int | None = None, config: str | None = None
+    algo: str,
+    env_id: str,
+    seed: int,
+    out: Path,
+    n_timesteps: int | None = None,
+    config: str | None = None,
+    eval_seed: int | None = None,
 ) -> tuple[float, float]:
     """Train ``algo`` with seed ``seed`` (unless its run is already there) and evaluate the run's final model.
 
@@ -199,6 +223,7 @@ def train_and_evaluate(
     trained afresh into ``<env>_1`` and that run is evaluated.
 
     :param config: the zoo config (default ``zoo_configs/<algo>.yml``); another one gets its own run folders
+    :param eval_seed: the seed of the first evaluation episode (None: :func:`common.evaluate`'s default)
     :return: (value, seconds of training; NaN when the run was already there)
     """
     config = config or f"zoo_configs/{algo}.yml"
@@ -233,7 +258,7 @@ def train_and_evaluate(
         run = finished_run(folder, algo, env_id)
         if run is None:
             raise RuntimeError(f"{folder}: sb3-behave train ended without a final model ({out / f'{algo}_seed{seed}.log'})")
-    return evaluate_run(algo, env_id, folder, exp_id=run), seconds
+    return evaluate_run(algo, env_id, folder, exp_id=run, seed=eval_seed), seconds
 
 
 def took(seconds: float | None) -> str:
@@ -248,6 +273,11 @@ def table(env_key: str, results: dict) -> str:
     lines = [
         f"Env: `{env_id}`. Expert: {results['expert']}, {unit} {expert:.1f}. Demonstrations: {results['demos']}.",
         "",
+        *(
+            [f"Demonstrations from seed {results['demo_seed']}, evaluation episodes from seed {results['eval_seed']}.", ""]
+            if "demo_seed" in results
+            else []
+        ),
         f"Stack: {results['stack']}.",
         "",
     ]
@@ -309,7 +339,7 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
             for s in args.seeds
         ]
         print(f"{queue_cells(shared, cells)} of {len(cells)} cells queued in study {args.study_name!r}", flush=True)
-        setup = prepare(args.env, out, args.n_timesteps)
+        setup = prepare(args.env, out, args.n_timesteps, args.demo_seed, args.eval_seed)
         with study_lock(shared.storage):
             if "expert_value" not in shared.study.user_attrs:
                 for key in ("expert", "expert_value", "demos", "random_value"):
@@ -318,7 +348,7 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
                 shared.study.set_user_attr("n_timesteps", args.n_timesteps)
 
         def run_cell(cell: dict) -> float:
-            value, seconds = train_row(cell["algo"], env_id, int(cell["seed"]), out, cell.get("budget"))
+            value, seconds = train_row(cell["algo"], env_id, int(cell["seed"]), out, cell.get("budget"), args.eval_seed)
             print(f"{cell['algo']} seed {cell['seed']}: {value:.1f} {took(seconds)}", flush=True)
             return value
 
@@ -332,6 +362,8 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
         )
     results = {key: attrs[key] for key in ("expert", "expert_value", "demos", "n_timesteps", "random_value") if key in attrs}
     results.update(stack=describe(), study=args.study_name, runs={})
+    if args.demo_seed != DEMO_SEED or args.eval_seed is not None:
+        results.update(demo_seed=args.demo_seed, eval_seed=args.eval_seed)
     results["cells"] = cell_progress(study, lambda cell: cell.get("env") == env_id and cell.get("stack") == stack)
     for row in sorted(cell_results(study), key=lambda r: (r["algo"], r["seed"])):
         if row["env"] == env_id and row["stack"] == stack:
@@ -352,6 +384,19 @@ def main() -> None:
         "--algos", nargs="+", choices=ROWS, default=list(ALGOS), help="the rows: algorithms, or configs of them (VARIANTS)"
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument(
+        "--demo-seed",
+        type=int,
+        default=DEMO_SEED,
+        help=f"seed of the first demonstration episode (default {DEMO_SEED}, the table's); another: its own runs and results",
+    )
+    parser.add_argument(
+        "--eval-seed",
+        type=int,
+        default=None,
+        help="seed of the first evaluation episode (default: 12,345 on Flappy Bird, 10,000 elsewhere); "
+        "given, the runs and results get their own folders",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmark_runs/imitation_zoo"))
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "imitation_zoo")
     parser.add_argument("--storage", default=None, help="share the cells with other workers through this Optuna storage")
@@ -381,8 +426,13 @@ def main() -> None:
 
     env_id = ENVS[args.env]
     stack = stack_name()
-    out = args.out.resolve() / args.env / stack
-    results_file = args.results / args.env / stack / "results.json"
+    # Other demonstrations or evaluation episodes than the table's: their own runs and results.
+    other_seeds = args.demo_seed != DEMO_SEED or args.eval_seed is not None
+    if other_seeds and args.eval_seed is None:  # named in the folder and the table: the default, as common.evaluate takes it
+        args.eval_seed = 12_345 if env_id == FLAPPY else 10_000
+    folder = f"{args.env}_demos{args.demo_seed}_eval{args.eval_seed}" if other_seeds else args.env
+    out = args.out.resolve() / folder / stack
+    results_file = args.results / folder / stack / "results.json"
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.storage is not None:
         shared_benchmark(args, env_id, stack, out, results_file)
@@ -390,14 +440,16 @@ def main() -> None:
     results = json.loads(results_file.read_text()) if results_file.exists() else {"runs": {}}
     results["stack"] = describe()
     results["n_timesteps"] = args.n_timesteps
-    setup = prepare(args.env, out, args.n_timesteps)
+    setup = prepare(args.env, out, args.n_timesteps, args.demo_seed, args.eval_seed)
     results.update(setup)
+    if other_seeds:
+        results.update(demo_seed=args.demo_seed, eval_seed=args.eval_seed)
     print(f"expert: {setup['expert']}: {setup['expert_value']:.1f}")
     for algo in args.algos:
         runs = {r["seed"]: r for r in results["runs"].get(algo, [])}
         for seed in args.seeds:
             budget = row_budget(algo, args.budgets, args.n_timesteps)
-            value, seconds = train_row(algo, env_id, seed, out, budget)
+            value, seconds = train_row(algo, env_id, seed, out, budget, args.eval_seed)
             if seconds != seconds:  # not run again: keep the recorded time
                 seconds = runs.get(seed, {}).get("seconds", float("nan"))
             runs[seed] = {"seed": seed, "value": value, "seconds": round(seconds, 1), "budget": budget}

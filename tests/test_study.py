@@ -6,6 +6,7 @@ The PostgreSQL cases need a server: SB3_BEHAVE_TEST_POSTGRES=postgresql+psycopg:
 Each test gets a fresh database on that server (created, then dropped).
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -155,7 +156,8 @@ def test_two_workers_share_a_multi_seed_benchmark_and_make_its_table(tmp_path, r
         assert w.returncode == 0, output[-3000:]
     found = trials(storage, "bench")
     assert sorted((t.user_attrs["cell"]["algo"], t.user_attrs["cell"]["seed"]) for t in found) == [
-        ("bc", 0), ("bc", 1)
+        ("bc", 0),
+        ("bc", 1),
     ]  # fmt: skip  (each cell once, though both workers queued them)
     assert all(t.state.name == "COMPLETE" for t in found)
     ran = [int(o.split("this worker ran ")[1].split()[0]) for o in outputs]
@@ -525,9 +527,9 @@ def test_a_killed_cells_leftover_run_is_trained_afresh_and_that_run_evaluated(im
         (runs / f"CartPole-v1_{number}" / "CartPole-v1.zip").write_bytes(b"model")
         return 5.0
 
-    def evaluate_run(algo, env_id, where, exp_id):
+    def evaluate_run(algo, env_id, where, exp_id, seed=None):
         assert (where / algo / f"{env_id}_{exp_id}" / f"{env_id}.zip").is_file(), f"run {exp_id} has no model"
-        return 100.0 + exp_id
+        return 100.0 + exp_id + (0 if seed is None else seed)
 
     monkeypatch.setattr(imitation_zoo, "run_sb3_behave", train)
     monkeypatch.setattr(imitation_zoo, "evaluate_run", evaluate_run)
@@ -536,6 +538,8 @@ def test_a_killed_cells_leftover_run_is_trained_afresh_and_that_run_evaluated(im
     value, seconds = imitation_zoo.train_and_evaluate("bc", "CartPole-v1", 3, tmp_path)  # there: reused
     assert value == 101.0 and seconds != seconds
     assert imitation_zoo.took(seconds) == "(run already there)" and imitation_zoo.took(12.3) == "(12 s)"
+    # --eval-seed: the same run, evaluated on other episodes
+    assert imitation_zoo.train_and_evaluate("bc", "CartPole-v1", 3, tmp_path, eval_seed=1000)[0] == 1101.0
 
 
 def test_a_variant_row_trains_its_own_config_and_budget_into_its_own_folder(imitation_zoo, tmp_path, monkeypatch):
@@ -549,7 +553,7 @@ def test_a_variant_row_trains_its_own_config_and_budget_into_its_own_folder(imit
         return 5.0
 
     monkeypatch.setattr(imitation_zoo, "run_sb3_behave", train)
-    monkeypatch.setattr(imitation_zoo, "evaluate_run", lambda algo, env_id, where, exp_id: 500.0)
+    monkeypatch.setattr(imitation_zoo, "evaluate_run", lambda algo, env_id, where, exp_id, seed=None: 500.0)
     budgets = {"airl": 7}  # --budget airl=7 is the airl row's, not the variant's
     for row in ("airl_bc_warm_start_clone", "airl_bc_warm_start"):
         imitation_zoo.train_row(row, "CartPole-v1", 0, tmp_path, imitation_zoo.row_budget(row, budgets, None))
@@ -636,3 +640,58 @@ def test_cell_progress_counts_each_cell_by_its_most_advanced_trial(tmp_path):
     shared.ask()  # seed 2 running
     assert cell_progress(shared.study) == {"done": 1, "running": 1, "pending": 2, "failed": 0}
     assert cell_progress(shared.study, lambda cell: cell["seed"] == 2) == {"done": 0, "running": 1, "pending": 0, "failed": 0}
+
+
+def test_other_demonstrations_and_evaluation_games_get_their_own_folders(imitation_zoo, tmp_path, monkeypatch):
+    recorded, evaluated = [], []
+
+    def record(args, cwd, log):
+        recorded.append(args)
+        (cwd / "demos" / "flappy_strong").mkdir(parents=True)
+        return 1.0
+
+    def evaluate(policy, env_id, episodes=10, max_frames=2_000, seed=None):
+        evaluated.append(seed)
+        return 249.0
+
+    monkeypatch.setattr(imitation_zoo, "run_sb3_behave", record)
+    monkeypatch.setattr(imitation_zoo, "evaluate", evaluate)
+    setup = imitation_zoo.prepare("flappy", tmp_path / "other", demo_seed=7, eval_seed=50_000)
+    assert recorded[0][recorded[0].index("--seed") + 1] == "7" and evaluated == [50_000]
+    assert setup["expert_value"] == 249.0
+    results = {
+        "expert": "e",
+        "expert_value": 249.0,
+        "demos": "d",
+        "stack": "s",
+        "runs": {},
+        "demo_seed": 7,
+        "eval_seed": 50_000,
+    }
+    assert "Demonstrations from seed 7, evaluation episodes from seed 50000." in imitation_zoo.table("flappy", results)
+
+
+def test_the_benchmark_with_other_seeds_writes_its_own_results(imitation_zoo, tmp_path, monkeypatch):
+    from sb3_behave.stack import stack_name
+
+    seen = {}
+    monkeypatch.setattr(
+        imitation_zoo,
+        "prepare",
+        lambda *args: seen.setdefault("prepare", args) and {"expert": "e", "expert_value": 249.0, "demos": "d"},
+    )
+
+    def train_row(row, env_id, seed, out, budget, eval_seed):
+        seen["train"] = (out, eval_seed)
+        return 100.0, 1.0
+
+    monkeypatch.setattr(imitation_zoo, "train_row", train_row)
+    argv = ["imitation_zoo.py", "--env", "flappy", "--algos", "bc", "--seeds", "0", "--demo-seed", "7"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--out", str(tmp_path / "out"), "--results", str(tmp_path / "res")])
+    imitation_zoo.main()
+    folder = f"flappy_demos7_eval12345/{stack_name()}"
+    assert seen["prepare"][1:] == (tmp_path / "out" / folder, None, 7, 12_345)
+    assert seen["train"] == (tmp_path / "out" / folder, 12_345)
+    results = json.loads((tmp_path / "res" / folder / "results.json").read_text())
+    assert results["runs"]["bc"][0]["value"] == 100.0 and (results["demo_seed"], results["eval_seed"]) == (7, 12_345)
+    assert not (tmp_path / "res" / "flappy").exists()  # the table's own results are left alone
