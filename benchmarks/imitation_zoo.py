@@ -31,7 +31,9 @@ round does), so the table shows what GAIL or AIRL added.
 ``--demo-seed K`` records the demonstrations from seed ``K`` (the table's: 100) and ``--eval-seed
 M`` evaluates on episodes from seed ``M``: the runs and results then go to folders of their own,
 ``<env>_demos<K>_eval<M>``, so that a row can be checked on demonstrations and evaluation games
-its config was never tuned on.
+its config was never tuned on. ``--dart SIGMA`` records them with DART noise (``record-demos
+--dart``: the env plays another action than the expert's with probability ``SIGMA``, the expert's
+action is recorded), in ``..._dart<SIGMA>`` folders.
 
 Results go to ``--results/<env>/<stack>/results.json`` and a Markdown table to
 ``--results/<env>/<stack>/table.md``, where ``<stack>`` is the installed dependency stack
@@ -82,7 +84,12 @@ DEMO_SEED = 100
 
 
 def prepare(
-    env_key: str, out: Path, n_timesteps: int | None = None, demo_seed: int = DEMO_SEED, eval_seed: int | None = None
+    env_key: str,
+    out: Path,
+    n_timesteps: int | None = None,
+    demo_seed: int = DEMO_SEED,
+    eval_seed: int | None = None,
+    dart: float | None = None,
 ) -> dict:
     """The expert, its demonstrations (in the configs' paths) and the expert's evaluation.
 
@@ -90,21 +97,25 @@ def prepare(
 
     :param demo_seed: the seed of the first demonstration episode (``record-demos --seed``)
     :param eval_seed: the seed of the first evaluation episode (None: :func:`common.evaluate`'s default)
+    :param dart: record the demonstrations with DART noise of this level (``record-demos --dart``)
     """
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "prepare.lock", "a") as lock:
         fcntl.lockf(lock, fcntl.LOCK_EX)
-        return _prepare(env_key, out, n_timesteps, demo_seed, eval_seed)
+        return _prepare(env_key, out, n_timesteps, demo_seed, eval_seed, dart)
 
 
-def _prepare(env_key: str, out: Path, n_timesteps: int | None, demo_seed: int, eval_seed: int | None) -> dict:
+def _prepare(
+    env_key: str, out: Path, n_timesteps: int | None, demo_seed: int, eval_seed: int | None, dart: float | None
+) -> dict:
+    noise = [] if dart is None else ["--dart", str(dart)]
     if not (out / "zoo_configs").exists():
         (out / "zoo_configs").symlink_to(ROOT / "zoo_configs")
     if env_key in ("cartpole", "pendulum"):
-        return _prepare_trained_expert(ENVS[env_key], out, n_timesteps, demo_seed, eval_seed)
+        return _prepare_trained_expert(ENVS[env_key], out, n_timesteps, demo_seed, eval_seed, noise)
     if not (out / "demos" / "flappy_strong").is_dir():
         record = ["record-demos", "--skill", "strong", "--episodes", "10", "--out", "demos/flappy_strong"]
-        run_sb3_behave([*record, "--seed", str(demo_seed)], out, out / "record.log")
+        run_sb3_behave([*record, "--seed", str(demo_seed), *noise], out, out / "record.log")
     from sb3_behave.envs import FlappyBirdExpert
 
     expert = evaluate(FlappyBirdExpert.from_style("steady"), FLAPPY, episodes=20, max_frames=10_000, seed=eval_seed)
@@ -123,7 +134,12 @@ TRAINED_EXPERTS = {
 
 
 def _prepare_trained_expert(
-    env_id: str, out: Path, n_timesteps: int | None, demo_seed: int = DEMO_SEED, eval_seed: int | None = None
+    env_id: str,
+    out: Path,
+    n_timesteps: int | None,
+    demo_seed: int = DEMO_SEED,
+    eval_seed: int | None = None,
+    noise: list[str] | None = None,
 ) -> dict:
     algo, config, demos = TRAINED_EXPERTS[env_id]
     expert_run = out / "logs" / algo / f"{env_id}_1"
@@ -132,7 +148,7 @@ def _prepare_trained_expert(
         run_sb3_behave([*command, *steps_option(n_timesteps)], out, out / "expert.log")
     if not (out / demos).is_dir():
         command = ["record-demos", "--env", env_id, "--expert", str(expert_run), "--episodes", "10", "--out", demos]
-        run_sb3_behave([*command, "--seed", str(demo_seed)], out, out / "record.log")
+        run_sb3_behave([*command, "--seed", str(demo_seed), *(noise or [])], out, out / "record.log")
     results = {
         "expert": f"{algo.upper()} ({config}, seed 0)",
         "expert_value": evaluate_run(algo, env_id, out / "logs", exp_id=1, seed=eval_seed),
@@ -278,6 +294,11 @@ def table(env_key: str, results: dict) -> str:
             if "demo_seed" in results
             else []
         ),
+        *(
+            [f"Demonstrations recorded with DART noise {results['dart']} (`record-demos --dart`).", ""]
+            if results.get("dart")
+            else []
+        ),
         f"Stack: {results['stack']}.",
         "",
     ]
@@ -339,7 +360,7 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
             for s in args.seeds
         ]
         print(f"{queue_cells(shared, cells)} of {len(cells)} cells queued in study {args.study_name!r}", flush=True)
-        setup = prepare(args.env, out, args.n_timesteps, args.demo_seed, args.eval_seed)
+        setup = prepare(args.env, out, args.n_timesteps, args.demo_seed, args.eval_seed, args.dart)
         with study_lock(shared.storage):
             if "expert_value" not in shared.study.user_attrs:
                 for key in ("expert", "expert_value", "demos", "random_value"):
@@ -364,6 +385,8 @@ def shared_benchmark(args: argparse.Namespace, env_id: str, stack: str, out: Pat
     results.update(stack=describe(), study=args.study_name, runs={})
     if args.demo_seed != DEMO_SEED or args.eval_seed is not None:
         results.update(demo_seed=args.demo_seed, eval_seed=args.eval_seed)
+    if args.dart is not None:
+        results["dart"] = args.dart
     results["cells"] = cell_progress(study, lambda cell: cell.get("env") == env_id and cell.get("stack") == stack)
     for row in sorted(cell_results(study), key=lambda r: (r["algo"], r["seed"])):
         if row["env"] == env_id and row["stack"] == stack:
@@ -389,6 +412,13 @@ def main() -> None:
         type=int,
         default=DEMO_SEED,
         help=f"seed of the first demonstration episode (default {DEMO_SEED}, the table's); another: its own runs and results",
+    )
+    parser.add_argument(
+        "--dart",
+        type=float,
+        default=None,
+        metavar="SIGMA",
+        help="record the demonstrations with DART noise SIGMA (record-demos --dart); its own runs and results",
     )
     parser.add_argument(
         "--eval-seed",
@@ -431,6 +461,7 @@ def main() -> None:
     if other_seeds and args.eval_seed is None:  # named in the folder and the table: the default, as common.evaluate takes it
         args.eval_seed = 12_345 if env_id == FLAPPY else 10_000
     folder = f"{args.env}_demos{args.demo_seed}_eval{args.eval_seed}" if other_seeds else args.env
+    folder += "" if args.dart is None else f"_dart{args.dart}"
     out = args.out.resolve() / folder / stack
     results_file = args.results / folder / stack / "results.json"
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -440,10 +471,12 @@ def main() -> None:
     results = json.loads(results_file.read_text()) if results_file.exists() else {"runs": {}}
     results["stack"] = describe()
     results["n_timesteps"] = args.n_timesteps
-    setup = prepare(args.env, out, args.n_timesteps, args.demo_seed, args.eval_seed)
+    setup = prepare(args.env, out, args.n_timesteps, args.demo_seed, args.eval_seed, args.dart)
     results.update(setup)
     if other_seeds:
         results.update(demo_seed=args.demo_seed, eval_seed=args.eval_seed)
+    if args.dart is not None:
+        results["dart"] = args.dart
     print(f"expert: {setup['expert']}: {setup['expert_value']:.1f}")
     for algo in args.algos:
         runs = {r["seed"]: r for r in results["runs"].get(algo, [])}

@@ -656,8 +656,9 @@ def test_other_demonstrations_and_evaluation_games_get_their_own_folders(imitati
 
     monkeypatch.setattr(imitation_zoo, "run_sb3_behave", record)
     monkeypatch.setattr(imitation_zoo, "evaluate", evaluate)
-    setup = imitation_zoo.prepare("flappy", tmp_path / "other", demo_seed=7, eval_seed=50_000)
+    setup = imitation_zoo.prepare("flappy", tmp_path / "other", demo_seed=7, eval_seed=50_000, dart=0.01)
     assert recorded[0][recorded[0].index("--seed") + 1] == "7" and evaluated == [50_000]
+    assert recorded[0][recorded[0].index("--dart") + 1] == "0.01"
     assert setup["expert_value"] == 249.0
     results = {
         "expert": "e",
@@ -669,6 +670,7 @@ def test_other_demonstrations_and_evaluation_games_get_their_own_folders(imitati
         "eval_seed": 50_000,
     }
     assert "Demonstrations from seed 7, evaluation episodes from seed 50000." in imitation_zoo.table("flappy", results)
+    assert "DART noise 0.01" in imitation_zoo.table("flappy", {**results, "dart": 0.01})
 
 
 def test_the_benchmark_with_other_seeds_writes_its_own_results(imitation_zoo, tmp_path, monkeypatch):
@@ -686,12 +688,13 @@ def test_the_benchmark_with_other_seeds_writes_its_own_results(imitation_zoo, tm
         return 100.0, 1.0
 
     monkeypatch.setattr(imitation_zoo, "train_row", train_row)
-    argv = ["imitation_zoo.py", "--env", "flappy", "--algos", "bc", "--seeds", "0", "--demo-seed", "7"]
+    argv = ["imitation_zoo.py", "--env", "flappy", "--algos", "bc", "--seeds", "0", "--demo-seed", "7", "--dart", "0.01"]
     monkeypatch.setattr(sys, "argv", [*argv, "--out", str(tmp_path / "out"), "--results", str(tmp_path / "res")])
     imitation_zoo.main()
-    folder = f"flappy_demos7_eval12345/{stack_name()}"
-    assert seen["prepare"][1:] == (tmp_path / "out" / folder, None, 7, 12_345)
+    folder = f"flappy_demos7_eval12345_dart0.01/{stack_name()}"
+    assert seen["prepare"][1:] == (tmp_path / "out" / folder, None, 7, 12_345, 0.01)
     assert seen["train"] == (tmp_path / "out" / folder, 12_345)
     results = json.loads((tmp_path / "res" / folder / "results.json").read_text())
     assert results["runs"]["bc"][0]["value"] == 100.0 and (results["demo_seed"], results["eval_seed"]) == (7, 12_345)
+    assert results["dart"] == 0.01
     assert not (tmp_path / "res" / "flappy").exists()  # the table's own results are left alone
