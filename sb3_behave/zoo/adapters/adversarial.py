@@ -192,7 +192,7 @@ GENERATOR_REWARDS = ("logit", "positive")
 def positive_reward(reward: np.ndarray) -> np.ndarray:
     """``log(1 + exp(reward))``: AIRL's learned reward made positive, as GAIL's ``-log(1 - D)`` is.
 
-    The reward net's output ``f`` is the discriminator's logit (less ``log pi``): where ``f`` is
+    The discriminator's logit is the reward net's output ``f`` less ``log pi``; where ``f`` is
     mostly negative, ending the episode pays; ``softplus(f)`` keeps the order of ``f`` and pays for
     every step lived, like an env whose episodes end on failure.
 
