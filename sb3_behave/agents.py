@@ -210,17 +210,20 @@ def find_zoo_files(folder: Path, env_id: str) -> tuple[Path, Path | None]:
     return model, next((p for p in stats if p.is_file()), None)
 
 
-def load_model_file(path: PathLike, algo: str, device: str = "cpu", trust_code: bool = False) -> Any:
+def load_model_file(
+    path: PathLike, algo: str, device: str = "cpu", trust_code: bool = False, where: PathLike | None = None
+) -> Any:
     """Load an SB3 model ``.zip`` of algorithm ``algo`` without its env, reading it as data.
 
     :param path: the model ``.zip``
     :param algo: the algorithm (``ppo``, ``airl``, ...)
     :param device: torch device
     :param trust_code: load with SB3's own unpickling, which runs code a file may hold
+    :param where: what the numpy-2 message names (the zoo run folder the zip came from; default ``path``)
     :raises ValueError: an unknown algorithm, an agent saved under numpy 2 loaded under numpy 1, or
         a file that holds code (:class:`~sb3_behave.untrusted.UntrustedFileError`)
     """
-    with saved_under_numpy2_is_an_error(path), no_code_from_files(trust_code), without_torch_compiler():
+    with saved_under_numpy2_is_an_error(where or path), no_code_from_files(trust_code), without_torch_compiler():
         return algorithm_class(algo).load(path, device=device)
 
 
@@ -255,7 +258,7 @@ def load_agent_from_path(
     else:
         raise ValueError(f"{path}: expected a model .zip file or an RL Zoo run folder")
     normalize = None
-    model = load_model_file(model_file, algo, device=device, trust_code=trust_code)
+    model = load_model_file(model_file, algo, device=device, trust_code=trust_code, where=path)
     with saved_under_numpy2_is_an_error(path), no_code_from_files(trust_code):
         if stats is not None:
             from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
