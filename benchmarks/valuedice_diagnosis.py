@@ -172,9 +172,10 @@ def table(folder: Path) -> str:
             steps[-1] = "end"
         curve = ", ".join(f"{step}: {score:.1f}" for step, score in zip(steps, scores))
         zoo = record.get("zoo_score")
+        clone = f" (its clone: {record['clone_zoo_score']:.1f})" if "clone_zoo_score" in record else ""
         lines.append(
             f"| {record['name']} | {record['seed']} | {end['step']:,}{'' if finished else ' (stopped)'} | {curve} | "
-            f"{np.mean(scores[-3:]):.1f} | {'n/a' if zoo is None else f'{zoo:.1f}'} | "
+            f"{np.mean(scores[-3:]):.1f} | {'n/a' if zoo is None else f'{zoo:.1f}'}{clone} | "
             f"{end['nu_expert']:.2f} / {end['nu_replay']:.2f} / {end['nu_absorbing']:.2f} | {end['flap_expert']:.3f} | "
             f"{record.get('train_seconds', record['seconds'])} |"
         )
@@ -211,6 +212,32 @@ def plot(folder: Path, names: list[str], path: Path) -> None:
     print(path)
 
 
+def clone_actor(model, steps: int, batch_size: int = 1024, learning_rate: float = 4e-3) -> dict:
+    """Behavioural cloning of ValueDICE's actor before it learns, as ``zoo_configs/bc.yml`` fits BC on Flappy Bird.
+
+    Maximum likelihood of the expert's actions on its (normalized) states: ``steps`` Adam steps of
+    ``batch_size``, the learning rate decaying linearly from ``learning_rate`` to 0. Returns the
+    final loss and the clone's accuracy on the expert's frames.
+    """
+    import torch.nn.functional as F
+
+    expert = model._expert
+    real = expert["states"][:, -1] == 0 if model.absorbing_state else th.ones(len(expert["states"]), dtype=th.bool)
+    states, actions = model.policy.network_state(expert["states"][real]), expert["actions"][real]
+    optimizer = th.optim.Adam(model.actor.parameters(), lr=learning_rate)
+    generator = th.Generator().manual_seed(0)
+    for step in range(steps):
+        optimizer.param_groups[0]["lr"] = learning_rate * (1 - step / steps)
+        index = th.randint(len(states), (batch_size,), generator=generator)
+        loss = F.cross_entropy(model.actor.logits(model.actor.trunk(states[index])), actions[index])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with th.no_grad():
+        accuracy = (model.actor.probabilities(states).argmax(dim=-1) == actions).float().mean().item()
+    return {"bc_steps": steps, "bc_loss": round(loss.item(), 5), "bc_accuracy": round(accuracy, 5)}
+
+
 def parse_overrides(pairs: list[str]) -> dict:
     overrides = {}
     for pair in pairs:
@@ -237,6 +264,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10_000, help="env steps")
     parser.add_argument("--runs", nargs="+", default=[], help="plot: the runs' names (their seed 0)")
     parser.add_argument("--every", type=int, default=1_000, help="env steps between measurements")
+    parser.add_argument(
+        "--bc-steps",
+        type=int,
+        default=0,
+        help="start the actor from a behavioural clone: this many BC steps (batch 1024, lr 4e-3 decaying to 0) first",
+    )
     parser.add_argument("--name", default=None, help="the result's name (default: the base and the overrides)")
     parser.add_argument("--out", type=Path, default=Path("benchmark_runs/valuedice_diagnosis"))
     args = parser.parse_args()
@@ -258,6 +291,7 @@ def main() -> None:
     bases = {"0.1.0": SETTINGS_0_1_0, "shipped": zoo_config("valuedice", FLAPPY), "paper": ValueDICE.PAPER}
     settings = {**bases[args.base], **overrides}
     name = args.name or "_".join([args.base, *args.overrides]).replace("=", "-").replace("/", "-")
+    name += f"_bc{args.bc_steps}" if args.bc_steps and not args.name else ""
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     demos = demonstrations(out)
@@ -266,6 +300,10 @@ def main() -> None:
     model = ValueDICE("MlpPolicy", FLAPPY, str(demos), seed=args.seed, **settings)
     record = {"name": name, "seed": args.seed, "settings": {k: str(v) for k, v in settings.items()}, "machine": machine()}
     start = time.time()
+    if args.bc_steps:  # the clone, and its score in the zoo's games, before ValueDICE's first update
+        record.update(clone_actor(model, args.bc_steps))
+        record["clone_zoo_score"] = evaluate(model, FLAPPY, episodes=20, max_frames=10_000)
+        print(f"clone: accuracy {record['bc_accuracy']:.4f}, {record['clone_zoo_score']:.1f} pipes in the zoo's 20 games")
 
     def save() -> None:
         record.update(points=probe.points, seconds=round(time.time() - start))
