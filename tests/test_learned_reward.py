@@ -121,7 +121,7 @@ def test_learned_reward_refuses_what_it_cannot_use_with_the_file_named(airl_zips
     PPO("MlpPolicy", "CartPole-v1", seed=0).save(tmp_path / "logs" / "ppo" / "CartPole-v1_1" / "CartPole-v1.zip")
     with pytest.raises(ValueError, match=r"CartPole-v1\.zip: PPO saves no reward net"):
         LearnedReward(make_vec_env("CartPole-v1"), model=tmp_path / "logs" / "ppo" / "CartPole-v1_1")
-    with pytest.raises(ValueError, match=r"nothing\.zip: expected a model \.zip"):
+    with pytest.raises(ValueError, match=r"nothing\.zip: no such file or folder: expected a model \.zip"):
         LearnedReward(make_vec_env("CartPole-v1"), model=tmp_path / "nothing.zip")
     empty = tmp_path / "logs" / "airl" / "CartPole-v1_9"
     empty.mkdir(parents=True)

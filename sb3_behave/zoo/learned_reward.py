@@ -58,7 +58,8 @@ def reward_model_file(path: str | Path) -> tuple[Path, str]:
     elif path.suffix == ".zip" and path.is_file():
         model, run = path, path.parent
     else:
-        raise ValueError(f"{path}: expected a model .zip of AIRL, GAIL or preference comparisons, or its zoo run folder")
+        what = "not a .zip file" if path.exists() else "no such file or folder"
+        raise ValueError(f"{path}: {what}: expected a model .zip of AIRL, GAIL or preference comparisons, or its run folder")
     algo = run.parent.name.lower()
     try:
         algorithm_class(algo)
