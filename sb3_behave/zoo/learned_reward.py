@@ -27,7 +27,7 @@ from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
 from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_behave.agents import algorithm_class, load_model_file
-from sb3_behave.zoo.adapters.adversarial import positive_reward
+from sb3_behave.zoo.adapters.adversarial import positive_reward_net
 
 #: What ``reward:`` may name.
 REWARDS = ("unshaped", "shaped")
@@ -109,15 +109,14 @@ class LearnedReward(RewardVecEnvWrapper):
                     f"{model_file}: the reward net's {name} is {getattr(net, name)}, the env's is "
                     f"{getattr(venv, name)}: give the reward to the env it was learned on"
                 )
+        if getattr(loaded, "generator_reward", "logit") == "positive":  # as AIRL's generator was paid
+            net = positive_reward_net(net)
         self.reward_net = net.eval()
-        #: AIRL trained with ``generator_reward: positive`` gave its generator softplus of the net's output: so does this
-        self.positive = getattr(loaded, "generator_reward", "logit") == "positive"
         self.model_file = model_file
         super().__init__(venv, reward_fn=self._reward)
 
     def _reward(self, obs: np.ndarray, acts: np.ndarray, next_obs: np.ndarray, dones: np.ndarray) -> np.ndarray:
-        reward = self.reward_net.predict_processed(obs, acts, next_obs, dones)
-        return positive_reward(reward) if self.positive else reward
+        return self.reward_net.predict_processed(obs, acts, next_obs, dones)
 
 
 __all__ = ["REWARDS", "LearnedReward", "reward_model_file"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, TypeVar
 
@@ -201,6 +202,43 @@ def positive_reward(reward: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, reward)
 
 
+@functools.cache
+def _positive_reward_class() -> type:
+    from imitation.rewards.reward_nets import PredictProcessedWrapper
+
+    class PositiveReward(PredictProcessedWrapper):
+        """A reward net whose processed predictions are :func:`positive_reward` of its base's (its forward is the base's)."""
+
+        def predict_processed(self, state: Any, action: Any, next_state: Any, done: Any, **kwargs: Any) -> np.ndarray:
+            return positive_reward(self.base.predict_processed(state, action, next_state, done, **kwargs))
+
+    return PositiveReward
+
+
+def positive_reward_net(net: th.nn.Module) -> th.nn.Module:
+    """``net`` (an imitation reward net) wrapped so that the rewards it gives are :func:`positive_reward` of its own.
+
+    :param net: the reward net
+    """
+    return _positive_reward_class()(net)
+
+
+@functools.cache
+def _positive_airl_class() -> type:
+    from imitation.algorithms.adversarial.airl import AIRL as ImitationAIRL
+
+    class PositiveAIRL(ImitationAIRL):
+        """imitation's AIRL whose generator is paid :func:`positive_reward` of the reward net's output."""
+
+        @property
+        def reward_train(self) -> Any:
+            if getattr(self, "_positive_reward_train", None) is None:
+                self._positive_reward_train = positive_reward_net(self._reward_net)
+            return self._positive_reward_train
+
+    return PositiveAIRL
+
+
 class AIRL(AdversarialAlgorithm):
     """AIRL (imitation's ``adversarial.airl.AIRL``) as an SB3 algorithm; the generator is chosen by ``gen_algo``.
 
@@ -226,23 +264,9 @@ class AIRL(AdversarialAlgorithm):
         from imitation.algorithms.adversarial.airl import AIRL as ImitationAIRL
         from imitation.rewards.reward_nets import BasicShapedRewardNet
 
-        return ImitationAIRL, BasicShapedRewardNet
-
-    def _make_trainer(self, demonstrations: Any, gen: BaseAlgorithm, imitation_logger: Any) -> Any:
-        trainer = super()._make_trainer(demonstrations, gen, imitation_logger)
-        if self.generator_reward == "positive":  # the generator's env gives softplus(f) instead of f
-            from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
-
-            shaped = trainer.reward_train
-
-            def reward_fn(obs: np.ndarray, acts: np.ndarray, next_obs: np.ndarray, dones: np.ndarray) -> np.ndarray:
-                return positive_reward(shaped.predict_processed(obs, acts, next_obs, dones))
-
-            trainer.venv_wrapped = RewardVecEnvWrapper(trainer.venv_buffering, reward_fn=reward_fn)
-            trainer.gen_callback = trainer.venv_wrapped.make_log_callback()
-            trainer.venv_train = trainer.venv_wrapped
-            trainer.gen_algo.set_env(trainer.venv_train)
-        return trainer
+        # The generator's env is built on the trainer's reward_train; the discriminator reads the net itself.
+        trainer = _positive_airl_class() if self.generator_reward == "positive" else ImitationAIRL
+        return trainer, BasicShapedRewardNet
 
 
 def _with_generator_reward(signature: inspect.Signature) -> inspect.Signature:
