@@ -1,4 +1,4 @@
-"""AIRL's positive generator reward, and its learned reward given to a fresh run (``LearnedReward``)."""
+"""The positive generator reward of AIRL and preference comparisons; a learned reward given to a fresh run."""
 
 from pathlib import Path
 
@@ -12,8 +12,8 @@ from stable_baselines3.common.logger import Logger
 
 from sb3_behave.cli import main
 from sb3_behave.demos import record_demonstrations
-from sb3_behave.zoo import AIRL, GAIL, load_agent
-from sb3_behave.zoo.adapters.adversarial import positive_reward
+from sb3_behave.zoo import AIRL, GAIL, PreferenceComparisons, load_agent
+from sb3_behave.zoo.adapters.positive import positive_reward
 from sb3_behave.zoo.learned_reward import LearnedReward
 from sb3_behave.zoo.loading import without_learned_reward
 
@@ -105,6 +105,20 @@ def test_learned_reward_of_a_positive_airl_is_positive_as_its_generator_got(airl
     venv = LearnedReward(make_vec_env("CartPole-v1", n_envs=2), model=airl_zips["positive"])
     raw = saved.reward_net.base.predict_processed(obs, acts, next_obs, dones)
     np.testing.assert_allclose(venv.reward_fn(obs, acts, next_obs, dones), positive_reward(raw), rtol=1e-6)
+
+
+@pytest.mark.parametrize("generator_reward", ["learned", "positive"])
+def test_learned_reward_of_preference_comparisons_is_what_its_generator_got(generator_reward, tmp_path):
+    run = tmp_path / "logs" / "preference_comparisons" / "CartPole-v1_1"
+    run.mkdir(parents=True)
+    model = PreferenceComparisons("MlpPolicy", "CartPole-v1", generator_reward=generator_reward, seed=0)
+    model.save(run / "CartPole-v1.zip")
+    obs, acts, next_obs, dones = _transitions()
+    raw = model.reward_net.predict_processed(obs, acts, next_obs, dones)
+    expected = positive_reward(raw) if generator_reward == "positive" else raw
+    venv = LearnedReward(make_vec_env("CartPole-v1", n_envs=2), model=run)
+    np.testing.assert_allclose(venv.reward_fn(obs, acts, next_obs, dones), expected, rtol=1e-6)
+    assert not np.allclose(raw, positive_reward(raw))
 
 
 def test_learned_reward_refuses_what_it_cannot_use_with_the_file_named(airl_zips, demos, tmp_path):

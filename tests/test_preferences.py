@@ -131,6 +131,48 @@ def test_bad_hyperparameters_are_refused_with_their_name(tmp_path):
         PreferenceComparisons("MlpPolicy", env, preferences=str(tmp_path))
 
 
+class GeneratorRewards(BaseCallback):
+    """The rewards the generator is trained on, step by step."""
+
+    def __init__(self):
+        super().__init__()
+        self.rewards = []
+
+    def _on_step(self) -> bool:
+        self.rewards.append(np.array(self.locals["rewards"]))
+        return True
+
+
+@pytest.mark.parametrize("generator_reward", ["learned", "positive"])
+def test_the_generator_is_paid_the_reward_it_names_and_the_model_keeps_the_name(generator_reward, tmp_path):
+    env = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    model = PreferenceComparisons(
+        "MlpPolicy",
+        env,
+        total_comparisons=4,
+        num_iterations=1,
+        fragment_length=5,
+        reward_learning_rate=1e-30,  # the reward model stays as set below while the generator trains on it
+        generator_reward=generator_reward,
+        seed=0,
+        **TINY,
+    )
+    with th.no_grad():  # a reward model whose output is far below 0 (a level no preference fixes)
+        for parameter in model.reward_net.parameters():
+            parameter.mul_(0.0)
+        model.reward_net.mlp.dense_final.bias.fill_(-5.0)
+    seen = GeneratorRewards()
+    model.learn(64, callback=seen)
+    rewards = np.concatenate(seen.rewards)
+    expected = -5.0 if generator_reward == "learned" else np.log1p(np.exp(-5.0))
+    assert len(rewards) >= 32
+    np.testing.assert_allclose(rewards, expected, rtol=1e-4)
+    model.save(tmp_path / "model")
+    assert PreferenceComparisons.load(tmp_path / "model").generator_reward == generator_reward
+    with pytest.raises(ValueError, match=r"generator_reward is 'logit': expected one of learned, positive"):
+        PreferenceComparisons("MlpPolicy", env, generator_reward="logit")
+
+
 def _tags(run: Path) -> set:
     events = EventAccumulator(str(run))
     events.Reload()

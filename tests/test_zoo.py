@@ -498,7 +498,8 @@ def test_every_shipped_config_builds_its_algorithm(name, env_id):
     from rl_zoo3.utils import ALGOS
 
     algo = name.removesuffix(".yml")
-    algo = algo if algo in ALGOS else algo.split("_")[0]  # ppo_bc_warm_start.yml, sac_experts.yml: ppo, sac
+    # ppo_bc_warm_start.yml, sac_experts.yml, preference_comparisons_bc_warm_start.yml: the longest algorithm it starts with
+    algo = max((known for known in ALGOS if algo == known or algo.startswith(known + "_")), key=len)
     entry = dict(yaml.safe_load((ROOT / "zoo_configs" / name).read_text())[env_id])
     n_envs = entry.pop("n_envs", 1)
     for callback in entry.pop("callback", []):  # each names a class, with keyword arguments it takes

@@ -27,7 +27,7 @@ from imitation.rewards.reward_wrapper import RewardVecEnvWrapper
 from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_behave.agents import algorithm_class, load_model_file
-from sb3_behave.zoo.adapters.adversarial import positive_reward_net
+from sb3_behave.zoo.adapters.positive import positive_reward_net
 
 #: What ``reward:`` may name.
 REWARDS = ("unshaped", "shaped")
@@ -77,8 +77,8 @@ class LearnedReward(RewardVecEnvWrapper):
         shaping, ``g(s, a)``: the part AIRL means to transfer; ``"shaped"`` is what AIRL's own
         generator was trained on, ``g(s, a) + gamma h(s') - h(s)``. The other algorithms' nets
         have no shaping: both give the net's output (GAIL's is the discriminator's logit). An AIRL
-        model trained with ``generator_reward: positive`` gives :func:`~sb3_behave.zoo.adapters.adversarial.positive_reward`
-        of it, as its generator got
+        or preference-comparisons model trained with ``generator_reward: positive`` gives
+        :func:`~sb3_behave.zoo.adapters.positive.positive_reward` of it, as its generator got
     :param trust_code: read the zip with SB3's own unpickling (only for files you trust)
     :raises ValueError: an unknown ``reward``, a model without a reward net, or spaces that differ
     """
@@ -109,7 +109,7 @@ class LearnedReward(RewardVecEnvWrapper):
                     f"{model_file}: the reward net's {name} is {getattr(net, name)}, the env's is "
                     f"{getattr(venv, name)}: give the reward to the env it was learned on"
                 )
-        if getattr(loaded, "generator_reward", "logit") == "positive":  # as AIRL's generator was paid
+        if getattr(loaded, "generator_reward", None) == "positive":  # as the model's generator was paid
             net = positive_reward_net(net)
         self.reward_net = net.eval()
         self.model_file = model_file

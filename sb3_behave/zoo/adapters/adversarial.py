@@ -6,7 +6,6 @@ import functools
 import inspect
 from typing import Any, TypeVar
 
-import numpy as np
 import torch as th
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import CallbackList
@@ -15,6 +14,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
 from sb3_behave.demos.episodes import Demonstrations
 from sb3_behave.zoo.adapters.generator import ForwardCallback, GeneratorAlgorithm
+from sb3_behave.zoo.adapters.positive import check_generator_reward, positive_reward_net
 
 SelfAdversarial = TypeVar("SelfAdversarial", bound="AdversarialAlgorithm")
 
@@ -186,49 +186,13 @@ class GAIL(AdversarialAlgorithm):
         return ImitationGAIL, BasicRewardNet
 
 
-#: What AIRL's ``generator_reward`` may name.
-GENERATOR_REWARDS = ("logit", "positive")
-
-
-def positive_reward(reward: np.ndarray) -> np.ndarray:
-    """``log(1 + exp(reward))``: AIRL's learned reward made positive, as GAIL's ``-log(1 - D)`` is.
-
-    The discriminator's logit is the reward net's output ``f`` less ``log pi``; where ``f`` is
-    mostly negative, ending the episode pays; ``softplus(f)`` keeps the order of ``f`` and pays for
-    every step lived, like an env whose episodes end on failure.
-
-    :param reward: the reward net's output
-    """
-    return np.logaddexp(0.0, reward)
-
-
-@functools.cache
-def _positive_reward_class() -> type:
-    from imitation.rewards.reward_nets import PredictProcessedWrapper
-
-    class PositiveReward(PredictProcessedWrapper):
-        """A reward net whose processed predictions are :func:`positive_reward` of its base's (its forward is the base's)."""
-
-        def predict_processed(self, state: Any, action: Any, next_state: Any, done: Any, **kwargs: Any) -> np.ndarray:
-            return positive_reward(self.base.predict_processed(state, action, next_state, done, **kwargs))
-
-    return PositiveReward
-
-
-def positive_reward_net(net: th.nn.Module) -> th.nn.Module:
-    """``net`` (an imitation reward net) wrapped so that the rewards it gives are :func:`positive_reward` of its own.
-
-    :param net: the reward net
-    """
-    return _positive_reward_class()(net)
-
-
 @functools.cache
 def _positive_airl_class() -> type:
     from imitation.algorithms.adversarial.airl import AIRL as ImitationAIRL
 
     class PositiveAIRL(ImitationAIRL):
-        """imitation's AIRL whose generator is paid :func:`positive_reward` of the reward net's output."""
+        """imitation's AIRL whose generator is paid :func:`~sb3_behave.zoo.adapters.positive.positive_reward`
+        of the reward net's output."""
 
         @property
         def reward_train(self) -> Any:
@@ -248,16 +212,15 @@ class AIRL(AdversarialAlgorithm):
 
     :param generator_reward: what the generator is trained on: ``"logit"`` (imitation's AIRL: the
         shaped reward net's output ``f``, mostly negative, so that in an env whose episodes end on
-        failure the generator learns to end them at once) or ``"positive"`` (:func:`positive_reward`
-        of ``f``). The discriminator is trained the same way with either
+        failure the generator learns to end them at once) or ``"positive"``
+        (:func:`~sb3_behave.zoo.adapters.positive.positive_reward` of ``f``).
+        The discriminator is trained the same way with either
     """
 
     algo_name = "airl"
 
     def __init__(self, *args: Any, generator_reward: str = "logit", **kwargs: Any) -> None:
-        if generator_reward not in GENERATOR_REWARDS:
-            raise ValueError(f"airl: generator_reward is {generator_reward!r}: expected one of {', '.join(GENERATOR_REWARDS)}")
-        self.generator_reward = generator_reward
+        self.generator_reward = check_generator_reward("airl", generator_reward)
         super().__init__(*args, **kwargs)
 
     def _classes(self) -> tuple[type, type]:

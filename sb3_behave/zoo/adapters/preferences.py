@@ -19,6 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
 from sb3_behave.zoo.adapters.generator import ForwardCallback, GeneratorAlgorithm
+from sb3_behave.zoo.adapters.positive import check_generator_reward, positive_reward_net
 
 SelfPreferenceComparisons = TypeVar("SelfPreferenceComparisons", bound="PreferenceComparisons")
 
@@ -85,6 +86,11 @@ class PreferenceComparisons(GeneratorAlgorithm):
         ``sample``, ``threshold``; for ``"person"``: ``fps``, ``clip_height``, ``frame_height``, ``on_frame``, ``verbose``
     :param preferences: a folder: each answer is written there when given; answers already there resume the run
     :param allow_variable_horizon: allow episodes of different lengths (see imitation's warning)
+    :param generator_reward: what the generator is trained on: ``"learned"`` (imitation's: the reward
+        model's output, whose level no preference between fragments of equal length fixes, so that
+        where it is negative an env whose episodes end on failure teaches the generator to end them)
+        or ``"positive"`` (:func:`~sb3_behave.zoo.adapters.positive.positive_reward` of it). The reward
+        model is trained the same way with either
     :param gen_algo: the generator: ``"ppo"``, ``"a2c"`` or ``"trpo"``
     :param policy_kwargs: keyword arguments of the policy
     :param tensorboard_log: the TensorBoard folder
@@ -119,6 +125,7 @@ class PreferenceComparisons(GeneratorAlgorithm):
         gatherer_kwargs: dict[str, Any] | None = None,
         preferences: str | None = None,
         allow_variable_horizon: bool = True,
+        generator_reward: str = "learned",
         gen_algo: str = "ppo",
         policy_kwargs: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,
@@ -169,6 +176,7 @@ class PreferenceComparisons(GeneratorAlgorithm):
         self.gatherer_kwargs = gatherer_kwargs or {}
         self.preferences = None if preferences is None else str(preferences)
         self.allow_variable_horizon = allow_variable_horizon
+        self.generator_reward = check_generator_reward(name, generator_reward)
         #: imitation's iterations done, over every ``learn``.
         self.iteration = 0
         #: comparisons trained on at the end of the last ``learn``.
@@ -267,13 +275,15 @@ class PreferenceComparisons(GeneratorAlgorithm):
         rng = self._rng()
         gatherer = self._make_gatherer(rng, imitation_logger)
         callbacks = [ForwardCallback(self, callback)]
+        # What the generator is paid; the reward trainer fits self.reward_net itself.
+        reward_fn = positive_reward_net(self.reward_net) if self.generator_reward == "positive" else self.reward_net
         if self.preference_gatherer == "person":
             # Frames only for the steps fragments are cut from: training steps are many, and imitation
             # keeps each buffered step's info until the next sample.
             height = self.gatherer_kwargs.get("frame_height", DEFAULT_FRAME_HEIGHT)
             agent: pc.AgentTrainer = RenderingAgentTrainer(
                 self._make_generator(),
-                self.reward_net,
+                reward_fn,
                 RenderedFrames(self.env, max_height=height),
                 rng=rng,
                 exploration_frac=self.exploration_frac,
@@ -283,7 +293,7 @@ class PreferenceComparisons(GeneratorAlgorithm):
         else:
             agent = pc.AgentTrainer(
                 self._make_generator(),
-                self.reward_net,
+                reward_fn,
                 self.env,
                 rng=rng,
                 exploration_frac=self.exploration_frac,
