@@ -64,10 +64,14 @@ from common import FLAPPY, ROOT, evaluate, random_agent, run_sb3_behave, write_a
 
 ENVS = {"cartpole": "CartPole-v1", "flappy": FLAPPY, "pendulum": "Pendulum-v1"}
 ALGOS = ("bc", "dagger", "gail", "airl", "sqil", "density", "valuedice")
-#: Rows that train one of ALGOS from another of its configs (``zoo_configs/<row>.yml``): the row's name
-#: -> its algorithm. ``gail_bc_warm_start`` (Flappy Bird) and ``airl_bc_warm_start`` (CartPole-v1)
-#: start the generator from a behavioural clone (``BCWarmStartCallback``).
-VARIANTS = {"gail_bc_warm_start": "gail", "airl_bc_warm_start": "airl"}
+#: Rows that train an algorithm from another of its configs (``zoo_configs/<row>.yml``): the row's name
+#: -> its algorithm. They start the generator from a behavioural clone (``BCWarmStartCallback``);
+#: preference comparisons has no row of its own (its answers come from the env's reward, not from demonstrations).
+VARIANTS = {
+    "gail_bc_warm_start": "gail",
+    "airl_bc_warm_start": "airl",
+    "preference_comparisons_bc_warm_start": "preference_comparisons",
+}
 #: ``<variant>_clone``: the variant's clone alone, the same run with ``-n 1`` (stopped before the first round).
 CLONE = "_clone"
 ROWS = (*ALGOS, *(row for variant in VARIANTS for row in (variant, variant + CLONE)))
@@ -75,7 +79,15 @@ ROWS = (*ALGOS, *(row for variant in VARIANTS for row in (variant, variant + CLO
 #: those of the issue "Imitation that imitates" (GAIL and AIRL within 2M env steps).
 GOALS = {
     "cartpole": {"bc": 90, "dagger": 90, "gail": 90, "airl": 90, "airl_bc_warm_start": 90},
-    "flappy": {"bc": 50, "dagger": 90, "gail": 50, "airl": 25, "gail_bc_warm_start": 50, "airl_bc_warm_start": 50},
+    "flappy": {
+        "bc": 50,
+        "dagger": 90,
+        "gail": 50,
+        "airl": 25,
+        "gail_bc_warm_start": 50,
+        "airl_bc_warm_start": 50,
+        "preference_comparisons_bc_warm_start": 50,
+    },
 }
 
 

@@ -145,6 +145,18 @@ def test_gail_in_the_zoo_example_from_a_bc_warm_start(tmp_path):
     assert number(r"mean/disc/disc_acc = (NUM)", out) > 0.6
 
 
+def test_preferences_from_a_clone_example(tmp_path):
+    args = ["--episodes", "3", "--max-episode-steps", "2100", "--timesteps", "8192", "--comparisons", "20"]
+    out = run_example("preferences_from_a_clone.py", *args, "--iterations", "2", "--games", "2", cwd=tmp_path)
+    # BC ran on the policy before the first iteration (never flapping scores 0.93 on these frames)
+    assert number(r"warm_start/bc_accuracy = (NUM) at step 0", out) > 0.95
+    # the config's positive reward, saved with the model: every frame the policy lives pays
+    assert "generator_reward: positive, 20 answers trained on" in out
+    assert number(r"mean/agent/rollout/ep_rew_wrapped_mean = (NUM)", out) > 0
+    assert 0 <= number(r"reward/final/train/accuracy = (NUM)", out) <= 1
+    assert number(r"preference-comparisons agent: (NUM) pipes", out) >= 0
+
+
 def test_airl_reward_transfer_example(tmp_path):
     args = ["--episodes", "1", "--max-episode-steps", "2100", "--airl-steps", "8192", "--ppo-steps", "8192", "--games", "2"]
     out = run_example("airl_reward_transfer.py", *args, cwd=tmp_path)
