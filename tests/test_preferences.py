@@ -173,6 +173,22 @@ def test_the_generator_is_paid_the_reward_it_names_and_the_model_keeps_the_name(
         PreferenceComparisons("MlpPolicy", env, generator_reward="logit")
 
 
+def test_a_model_saved_before_generator_reward_loads_with_imitation_s_reward(tmp_path):
+    import json
+    import zipfile
+
+    PreferenceComparisons("MlpPolicy", "CartPole-v1", generator_reward="positive", seed=0).save(tmp_path / "new.zip")
+    with zipfile.ZipFile(tmp_path / "new.zip") as new, zipfile.ZipFile(tmp_path / "old.zip", "w") as old:
+        for name in new.namelist():
+            content = new.read(name)
+            if name == "data":  # the key as a model saved before it had it: absent
+                data = json.loads(content)
+                assert data.pop("generator_reward") == "positive"
+                content = json.dumps(data).encode()
+            old.writestr(name, content)
+    assert PreferenceComparisons.load(tmp_path / "old.zip").generator_reward == "learned"
+
+
 def _tags(run: Path) -> set:
     events = EventAccumulator(str(run))
     events.Reload()
