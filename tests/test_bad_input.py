@@ -368,22 +368,16 @@ def test_a_broken_or_missing_zoo_config(tmp_path, capsys):
     assert "none.yml: no such file" in capsys.readouterr().err
 
 
-def test_every_shipped_config_passes_the_check():
+def test_every_shipped_config_passes_the_check(config_algorithm):
     from pathlib import Path
 
     import yaml
 
     from sb3_behave.zoo.config import check_config_entry
-    from sb3_behave.zoo.registry import register_algorithms
-
-    register_algorithms()
-    from rl_zoo3.utils import ALGOS
 
     for conf in sorted((Path(__file__).parent.parent / "zoo_configs").glob("*.yml")):
-        # ppo_bc_warm_start, preference_comparisons_bc_warm_start: the longest algorithm the name starts with
-        algo = max((a for a in ALGOS if conf.stem == a or conf.stem.startswith(a + "_")), key=len)
         for env_id in yaml.safe_load(conf.read_text()):
-            check_config_entry(conf, algo, env_id, read_data=False)  # the demos a user records
+            check_config_entry(conf, config_algorithm(conf.stem), env_id, read_data=False)  # the demos a user records
 
 
 # --------------------------------------------------------------------------- nothing overwritten

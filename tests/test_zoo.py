@@ -489,17 +489,12 @@ def _shipped_entries():
 
 
 @pytest.mark.parametrize("name, env_id", _shipped_entries())
-def test_every_shipped_config_builds_its_algorithm(name, env_id):
+def test_every_shipped_config_builds_its_algorithm(name, env_id, config_algorithm):
     import warnings
 
-    from sb3_behave.zoo.registry import register_algorithms
-
-    register_algorithms()
     from rl_zoo3.utils import ALGOS
 
-    algo = name.removesuffix(".yml")
-    # ppo_bc_warm_start.yml, sac_experts.yml, preference_comparisons_bc_warm_start.yml: the longest algorithm it starts with
-    algo = max((known for known in ALGOS if algo == known or algo.startswith(known + "_")), key=len)
+    algo = config_algorithm(name.removesuffix(".yml"))  # registers sb3-behave's algorithms in ALGOS
     entry = dict(yaml.safe_load((ROOT / "zoo_configs" / name).read_text())[env_id])
     n_envs = entry.pop("n_envs", 1)
     for callback in entry.pop("callback", []):  # each names a class, with keyword arguments it takes
