@@ -24,6 +24,8 @@ from sb3_behave.limits import without_torch_compiler
 from sb3_behave.outputs import check_folder
 from sb3_behave.stack import is_numpy2_pickle_error, numpy2_pickle_message, require_imitation
 from sb3_behave.untrusted import no_code_from_files
+from sb3_behave.zoo.argv import option, with_option
+from sb3_behave.zoo.shared_train import SHARED_STUDY_OPTIONS, shared_study
 from sb3_behave.zoo.vec_envs import check_native_vec_env, take_vec_env, training_on_native_vec_env
 
 #: Where the package keeps its pretrained agents, in the zoo's layout (``<algo>/<env>_<n>/``).
@@ -32,28 +34,6 @@ PRETRAINED_FOLDER = Path(__file__).resolve().parent.parent / "pretrained"
 SHIPPED_CONFIGS = Path(__file__).resolve().parent.parent / "zoo_configs"
 #: The zoo's default folder of trained agents (it downloads from the Hugging Face hub into it).
 ZOO_DEFAULT_FOLDER = "rl-trained-agents"
-
-
-def _option(argv: Sequence[str], *names: str) -> str | None:
-    """The value of an option given as ``--name value`` or ``--name=value``, or None."""
-    for i, arg in enumerate(argv):
-        for name in names:
-            if arg == name and i + 1 < len(argv):
-                return argv[i + 1]
-            if arg.startswith(name + "="):
-                return arg.split("=", 1)[1]
-    return None
-
-
-def _with_option(argv: Sequence[str], names: Sequence[str], value: str) -> list[str]:
-    """``argv`` with the value of the option ``names`` replaced by ``value``."""
-    argv = list(argv)
-    for i, arg in enumerate(argv):
-        if arg in names and i + 1 < len(argv):
-            argv[i + 1] = value
-        elif any(arg.startswith(name + "=") for name in names):
-            argv[i] = arg.split("=", 1)[0] + "=" + value
-    return argv
 
 
 def resolve_config(conf: str | None) -> str | None:
@@ -88,17 +68,17 @@ def resolve_folder(folder: str | Path, algo: str, env_id: str) -> Path:
 def with_default_folder(argv: Sequence[str]) -> list[str]:
     """Add ``-f <package>/pretrained`` when no folder is given and :func:`resolve_folder` picks it."""
     argv = list(argv)
-    if _option(argv, "-f", "--folder") is not None:
+    if option(argv, "-f", "--folder") is not None:
         return argv
-    folder = resolve_folder(ZOO_DEFAULT_FOLDER, _option(argv, "--algo") or "ppo", _option(argv, "--env") or "CartPole-v1")
+    folder = resolve_folder(ZOO_DEFAULT_FOLDER, option(argv, "--algo") or "ppo", option(argv, "--env") or "CartPole-v1")
     return argv if folder == Path(ZOO_DEFAULT_FOLDER) else [*argv, "-f", str(folder)]
 
 
 def _agent_label(argv: Sequence[str]) -> str:
     """``FOLDER/ALGO/ENV_*``: the agent ``enjoy`` and ``record-video`` load (the zoo's defaults filled in)."""
-    folder = _option(argv, "-f", "--folder") or ZOO_DEFAULT_FOLDER
-    env = (_option(argv, "--env") or "CartPole-v1").replace("/", "-")
-    return f"{folder}/{_option(argv, '--algo') or 'ppo'}/{env}_*"
+    folder = option(argv, "-f", "--folder") or ZOO_DEFAULT_FOLDER
+    env = (option(argv, "--env") or "CartPole-v1").replace("/", "-")
+    return f"{folder}/{option(argv, '--algo') or 'ppo'}/{env}_*"
 
 
 def _is_network_error(error: BaseException) -> bool:
@@ -183,134 +163,6 @@ def _reporting_scores() -> Iterator[None]:
         rl_zoo3.utils.create_test_env = rl_zoo3.enjoy.create_test_env = original
 
 
-#: sb3-behave's own options of ``train -optimize --storage`` (taken out before the zoo reads the rest):
-#: name -> (takes a value, help).
-SHARED_STUDY_OPTIONS = {
-    "--heartbeat-interval": (True, "seconds between the heartbeats of a running trial (default: 20)"),
-    "--heartbeat-grace": (
-        True,
-        "seconds without a heartbeat after which a trial counts as its worker's death: it is marked failed "
-        "and queued again (default: 60)",
-    ),
-    "--max-retry": (True, "how many times a trial whose worker died is run again (default: 3)"),
-    "--force-seed": (False, "every worker uses --seed as given (by default each derives its own from it)"),
-}
-
-
-def _take_shared_study_options(argv: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
-    """``argv`` without :data:`SHARED_STUDY_OPTIONS`, and their values (checked)."""
-    rest: list[str] = []
-    values: dict[str, Any] = {}
-    args = list(argv)
-    i = 0
-    while i < len(args):
-        name, sep, value = args[i].partition("=")
-        if name not in SHARED_STUDY_OPTIONS:
-            rest.append(args[i])
-            i += 1
-            continue
-        takes_value = SHARED_STUDY_OPTIONS[name][0]
-        if not takes_value:
-            if sep:
-                raise ValueError(f"{name}: takes no value, got {args[i]!r}")
-            values[name] = True
-            i += 1
-            continue
-        if not sep:
-            if i + 1 >= len(args):
-                raise ValueError(f"{name}: expected a whole number >= 0 after it, got nothing")
-            value = args[i + 1]
-            i += 1
-        i += 1
-        try:
-            number = int(value)
-        except ValueError:
-            number = -1
-        if number < (0 if name == "--max-retry" else 1):
-            raise ValueError(f"{name}: expected a whole number >= {0 if name == '--max-retry' else 1}, got {value!r}")
-        values[name] = number
-    return rest, values
-
-
-def _shared_study(argv: list[str]) -> tuple[list[str], ContextManager[Any]]:
-    """For ``-optimize --storage``: the zoo's arguments (this worker's seed in ``--seed``) and a context in
-    which the zoo's hyperparameter search runs through :class:`sb3_behave.zoo.study.SharedStudy`."""
-    from sb3_behave.zoo.storage import WorkerSettings, check_storage_file, parse_storage
-    from sb3_behave.zoo.study import worker_seed
-
-    argv, values = _take_shared_study_options(argv)
-    optimize = "-optimize" in argv or "--optimize-hyperparameters" in argv
-    text = _option(argv, "--storage")
-    if not (optimize and text is not None):
-        if values:
-            raise ValueError(f"{', '.join(values)}: only with -optimize --storage (workers sharing an Optuna study)")
-        return argv, nullcontext()
-    storage = parse_storage(text)
-    check_storage_file(storage)  # before the zoo starts: a file that is no storage, in one line
-    if _option(argv, "--study-name") is None:
-        raise ValueError(f"--storage {storage.shown}: give --study-name NAME too: the workers share the study of that name")
-    settings = WorkerSettings(
-        heartbeat_interval=values.get("--heartbeat-interval", WorkerSettings.heartbeat_interval),
-        grace_period=values.get("--heartbeat-grace", WorkerSettings.grace_period),
-        max_retry=values.get("--max-retry", WorkerSettings.max_retry),
-    )
-    seed = _option(argv, "--seed")
-    if seed is not None and not values.get("--force-seed") and seed.lstrip("-").isdigit() and int(seed) >= 0:
-        own = worker_seed(int(seed))
-        print(f"worker seed {own} (from --seed {seed}, this host and process; --force-seed uses {seed} as given)", flush=True)
-        argv = _with_option(argv, ("--seed",), str(own))
-    return argv, _searching_in(storage, settings)
-
-
-@contextmanager
-def _searching_in(storage: Any, settings: Any) -> Iterator[None]:
-    """While the zoo's train runs, its ExperimentManager searches in a :class:`~sb3_behave.zoo.study.SharedStudy`."""
-    import dataclasses
-
-    import optuna
-    import rl_zoo3.train
-    from rl_zoo3.exp_manager import ExperimentManager
-
-    from sb3_behave.zoo.study import SharedStudy
-
-    class SharedStudyExperimentManager(ExperimentManager):
-        def hyperparameters_optimization(self) -> None:
-            create_study = optuna.create_study
-            worker = dataclasses.replace(settings, seed=self.seed)
-            opened: list[SharedStudy] = []
-
-            def shared_study(
-                *, study_name: str, sampler: Any = None, pruner: Any = None, direction: Any = None, **_: Any
-            ) -> Any:
-                direction = direction or "maximize"
-                budget = self.max_total_trials
-                shared = SharedStudy(storage, study_name, worker, direction, sampler, pruner, max_total_trials=budget)
-                opened.append(shared)
-                if budget is not None:  # the zoo runs nothing when the budget is full, dead workers' trials counted
-                    shared.wait_for_a_free_place()
-                print(f"worker {shared.study.study_name!r} in {storage.shown}: seed {self.seed}", flush=True)
-                return shared.study
-
-            optuna.create_study = shared_study
-            try:
-                super().hyperparameters_optimization()
-            except ValueError as error:  # the zoo reports the best trial: there may be none yet
-                if not opened or opened[-1].study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-                    raise
-                print(f"no trial of study {opened[-1].study.study_name!r} is complete yet ({error}): nothing to report")
-            finally:
-                optuna.create_study = create_study
-                for shared in opened:
-                    shared.close()
-
-    original = rl_zoo3.train.ExperimentManager
-    rl_zoo3.train.ExperimentManager = SharedStudyExperimentManager
-    try:
-        yield
-    finally:
-        rl_zoo3.train.ExperimentManager = original
-
-
 def import_env_namespace(env_id: str | None) -> None:
     """Import the package that registers a namespaced env id (``seals/CartPole-v0``: ``seals``), when installed.
 
@@ -331,10 +183,10 @@ def _run(
     from sb3_behave.agents import ALGORITHMS
     from sb3_behave.zoo.registry import register_algorithms
 
-    if _option(argv, "--algo") in ALGORITHMS:
+    if option(argv, "--algo") in ALGORITHMS:
         require_imitation()
     register_algorithms()
-    import_env_namespace(_option(argv, "--env"))
+    import_env_namespace(option(argv, "--env"))
     saved = sys.argv
     sys.argv = [prog, *argv]
     try:
@@ -388,7 +240,7 @@ def train(argv: Sequence[str]) -> int:
     from rl_zoo3.train import train as zoo_train
 
     argv, trust = _take_trust_code(argv)
-    algo = _option(argv, "--algo") or "ppo"
+    algo = option(argv, "--algo") or "ppo"
     from sb3_behave.agents import ALGORITHMS
 
     if "-h" in argv or "--help" in argv:
@@ -404,16 +256,16 @@ def train(argv: Sequence[str]) -> int:
         shared: ContextManager[Any] = nullcontext()  # nothing checked: the zoo prints its help and exits
         argv = [arg for arg in argv if arg.partition("=")[0] not in SHARED_STUDY_OPTIONS]
     else:
-        argv, shared = _shared_study(argv)
+        argv, shared = shared_study(argv)
     argv, native_vec_env = take_vec_env(argv)
     if native_vec_env is not None and not ("-h" in argv or "--help" in argv):
-        check_native_vec_env(native_vec_env, _option(argv, "--env") or "CartPole-v1")
+        check_native_vec_env(native_vec_env, option(argv, "--env") or "CartPole-v1")
         shared = _both(shared, training_on_native_vec_env(native_vec_env))
 
     _check_zoo_arguments(argv)
-    conf = resolve_config(_option(argv, "-conf", "--conf-file"))
+    conf = resolve_config(option(argv, "-conf", "--conf-file"))
     if conf is not None:
-        argv = _with_option(argv, ("-conf", "--conf-file"), conf)
+        argv = with_option(argv, ("-conf", "--conf-file"), conf)
     asks_help = "-h" in argv or "--help" in argv
     if algo in ALGORITHMS and conf is None and not asks_help:
         raise ValueError(
@@ -427,9 +279,9 @@ def train(argv: Sequence[str]) -> int:
         if algo in ALGORITHMS:
             require_imitation()
         register_algorithms()
-        check_config_entry(conf, algo, _option(argv, "--env") or "CartPole-v1", trust_code=trust)
-    runs = Path(_option(argv, "-f", "--log-folder") or "logs") / algo
-    pattern = f"{(_option(argv, '--env') or 'CartPole-v1').replace('/', '-')}_*"
+        check_config_entry(conf, algo, option(argv, "--env") or "CartPole-v1", trust_code=trust)
+    runs = Path(option(argv, "-f", "--log-folder") or "logs") / algo
+    pattern = f"{(option(argv, '--env') or 'CartPole-v1').replace('/', '-')}_*"
     before = set(runs.glob(pattern))
     made = [folder for folder in (runs.parent, runs) if not folder.exists()]  # logs/ and logs/<algo>, if the run makes them
     status: int | None = None
@@ -438,7 +290,7 @@ def train(argv: Sequence[str]) -> int:
             "sb3-behave train",
             zoo_train,
             argv,
-            _option(argv, "-i", "--trained-agent") or "the trained agent (-i)",
+            option(argv, "-i", "--trained-agent") or "the trained agent (-i)",
             _both(shared, no_code_from_files(trust)),
         )
         return status
@@ -457,7 +309,7 @@ def _check_zoo_arguments(argv: Sequence[str]) -> None:
     """What the zoo would find wrong only after printing its set-up (or in a traceback): checked first, one line each."""
     if "-h" in argv or "--help" in argv:
         return
-    algo = _option(argv, "--algo")
+    algo = option(argv, "--algo")
     if algo is not None:
         from rl_zoo3.utils import ALGOS
 
@@ -472,7 +324,7 @@ def _check_zoo_arguments(argv: Sequence[str]) -> None:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"--algo {algo!r}: unknown algorithm{hint}; the zoo has {', '.join(sorted(ALGOS))}")
     for flags in (("-f", "--log-folder", "--folder"), ("-tb", "--tensorboard-log"), ("-o", "--output-folder")):
-        check_folder(flags[0], _option(argv, *flags))
+        check_folder(flags[0], option(argv, *flags))
 
 
 #: What the zoo writes into a run folder before training starts.
@@ -526,8 +378,8 @@ def record_video(argv: Sequence[str]) -> int:
     _print_trust_code_help(argv)
     _check_zoo_arguments(argv)
     argv = with_default_folder(argv)
-    folder = _option(argv, "-f", "--folder")
-    if folder is not None and Path(folder) == PRETRAINED_FOLDER and _option(argv, "-o", "--output-folder") is None:
+    folder = option(argv, "-f", "--folder")
+    if folder is not None and Path(folder) == PRETRAINED_FOLDER and option(argv, "-o", "--output-folder") is None:
         # The zoo writes next to the agent by default: never into the installed package.
         argv += ["-o", "videos"]
         print(f"videos go to {Path('videos').resolve()} (-o to choose another folder)", flush=True)
