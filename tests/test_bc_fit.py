@@ -129,17 +129,35 @@ def test_a_decaying_learning_rate_is_applied_at_every_gradient_step(flappy_demos
     assert all(a > b for a, b in itertools.pairwise(seen))
 
 
-def test_dagger_sets_each_rounds_learning_rate_from_the_schedule_and_never_below_zero(monkeypatch):
-    seen = _learning_rates_set(DAgger, monkeypatch)
+def test_dagger_moves_the_learning_rate_along_each_round_down_to_the_schedules_end(monkeypatch):
+    used = []  # the learning rate of every gradient step, in order
+    original = th.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        used.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(th.optim.Adam, "step", spy)
+    starts = []  # the progress remaining at each round's start
+    round_rates = DAgger._round_learning_rates
+    monkeypatch.setattr(
+        DAgger,
+        "_round_learning_rates",
+        lambda self, trainer, start, kwargs: starts.append(start) or round_rates(self, trainer, start, kwargs),
+    )
     model = DAgger(
         "MlpPolicy", gym.make(FLAPPY, max_episode_steps=200), expert="scripted", batch_size=64,
         learning_rate=lambda p: 1e-3 * p, rollout_round_min_episodes=1, rollout_round_min_timesteps=200,
-        bc_epochs_per_round=1, seed=0,
+        bc_epochs_per_round=2, seed=0,
     )  # fmt: skip
-    model.learn(500)  # rounds of one 200-step game: the last one ends past 500
-    assert model.num_timesteps > 500 and len(seen) >= 3
-    assert seen[0] == pytest.approx(1e-3)  # the first round starts at the schedule's start
-    assert all(a > b for a, b in itertools.pairwise(seen)) and seen[-1] > 0
+    model.learn(500)  # rounds of at least one game of up to 200 steps: the last one ends past 500
+    assert model.num_timesteps > 500 and model.round_num >= 3 and len(starts) == model.round_num
+    assert used[0] == pytest.approx(1e-3)  # the first step at the schedule's start
+    assert all(a >= b for a, b in itertools.pairwise(used)) and min(used) >= 0.0
+    # The rate moves within each round, not only between rounds...
+    assert len(set(used)) > 2 * model.round_num
+    # ...and the last round takes it from the schedule's value at its start towards 0 (where it ends).
+    assert 0 < starts[-1] < 1 and used[-1] < 0.5 * 1e-3 * starts[-1]
 
 
 def test_balance_actions_shows_rare_actions_as_often_as_common_ones(flappy_demos):
