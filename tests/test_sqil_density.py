@@ -202,6 +202,48 @@ def test_density_reward_is_higher_near_the_demonstrations(cartpole_demos):
     assert model.reward(obs, acts, next_obs).mean() > model.reward(far, acts, far).mean() + 1
 
 
+def test_density_scores_a_batch_as_imitation_scores_each_transition(cartpole_demos):
+    model = Density("MlpPolicy", "CartPole-v1", demonstrations=str(cartpole_demos), reward_floor=None, seed=0)
+    obs, acts, next_obs = _transitions(cartpole_demos)
+    obs, acts, next_obs = obs[:40] + 0.05, acts[:40], next_obs[:40]  # near the demonstrations, not on them
+    one_by_one = model._density_trainer()(obs, acts, next_obs, np.zeros(len(obs), dtype=bool))
+    np.testing.assert_allclose(model.log_density(obs, acts, next_obs), one_by_one, rtol=1e-5)
+    np.testing.assert_allclose(model.reward(obs, acts, next_obs), one_by_one, rtol=1e-5)
+
+
+def test_density_positive_reward_is_softplus_of_the_log_density_and_pays_far_from_the_demonstrations(cartpole_demos):
+    kwargs = {"demonstrations": str(cartpole_demos), "density_type": "state", "seed": 0}
+    raw = Density("MlpPolicy", "CartPole-v1", reward_floor=None, **kwargs)
+    positive = Density("MlpPolicy", "CartPole-v1", generator_reward="positive", **kwargs)
+    obs, acts, next_obs = _transitions(cartpole_demos)
+    far = obs + 3 * obs.std(axis=0)
+    for states in (obs, far):
+        log_p = raw.reward(states, acts, states)
+        np.testing.assert_allclose(positive.reward(states, acts, states), np.logaddexp(0.0, log_p), rtol=1e-5)
+    assert raw.reward(far, acts, far).max() < 0  # the log-density: ending the episode would pay
+    rewards = positive.reward(far, acts, far)
+    assert (rewards >= 0).all() and positive.reward(obs, acts, next_obs).mean() > 100 * rewards.mean()
+
+
+def test_density_fits_at_most_max_kernel_centres_and_a_loaded_model_gives_the_same_reward(cartpole_demos, tmp_path):
+    model = Density(
+        "MlpPolicy", "CartPole-v1", demonstrations=str(cartpole_demos), max_kernel_centres=30, kernel_rtol=0.01,
+        seed=0, **SMALL_DENSITY,
+    )  # fmt: skip
+    obs, acts, next_obs = _transitions(cartpole_demos)
+    assert len(obs) > 30
+    rewards = model.reward(obs, acts, next_obs)
+    density = model._density_trainer()._density_models[None]
+    assert density.tree_.data.shape[0] == 30 and len(model.density_inputs) == 30 and density.rtol == 0.01
+    # the centres are demonstrations' transitions (the scaled inputs are state-action rows)
+    rows = np.concatenate([obs, np.eye(2)[acts]], axis=1)
+    assert all(np.isclose(rows, centre).all(axis=1).any() for centre in model.density_inputs)
+    model.save(tmp_path / "density.zip")
+    loaded = Density.load(tmp_path / "density.zip", env=make_vec_env("CartPole-v1"))
+    assert loaded.max_kernel_centres == 30 and loaded.kernel_rtol == 0.01
+    np.testing.assert_allclose(loaded.reward(obs, acts, next_obs), rewards, rtol=1e-6)
+
+
 def _scalar_tags(run_folder: Path) -> set[str]:
     events = EventAccumulator(str(run_folder))
     events.Reload()
@@ -282,6 +324,13 @@ BAD_ENTRIES = {
     "an unknown kernel": ("density", "kernel: gauss", "kernel 'gauss': expected one of gaussian, tophat"),
     "a bandwidth of 0": ("density", "kernel_bandwidth: 0", "kernel_bandwidth 0: expected a number above 0"),
     "a non-stationary density": ("density", "is_stationary: false", "is_stationary: False needs the time step"),
+    "an unknown generator reward": (
+        "density",
+        "generator_reward: survival",
+        "density: generator_reward is 'survival': expected one of log_density, positive",
+    ),
+    "a tolerance of 1": ("density", "kernel_rtol: 1", "kernel_rtol 1: expected a number in [0, 1)"),
+    "no kernel centre": ("density", "max_kernel_centres: 0", "max_kernel_centres 0: expected a whole number above 0"),
 }
 
 

@@ -1,8 +1,9 @@
 """A learned reward made positive, for generators in envs whose episodes end on failure.
 
-AIRL's learned reward (``generator_reward: positive`` of :class:`~sb3_behave.zoo.adapters.adversarial.AIRL`)
-and the reward model of preference comparisons (the same key of
-:class:`~sb3_behave.zoo.adapters.preferences.PreferenceComparisons`) are mostly negative once
+AIRL's learned reward (``generator_reward: positive`` of :class:`~sb3_behave.zoo.adapters.adversarial.AIRL`),
+the reward model of preference comparisons (the same key of
+:class:`~sb3_behave.zoo.adapters.preferences.PreferenceComparisons`) and a log-density far from
+the demonstrations (:class:`~sb3_behave.zoo.adapters.density.Density`) are mostly negative once
 trained, or of no fixed sign: where a step's reward is negative, ending the episode at once is the
 generator's best answer in an env that ends on failure. ``softplus`` keeps the order of the rewards
 and pays for every step lived.
@@ -17,13 +18,17 @@ import numpy as np
 import torch as th
 
 #: What ``generator_reward`` may name, by algorithm: imitation's reward as it is, or :func:`positive_reward` of it.
-GENERATOR_REWARDS = {"airl": ("logit", "positive"), "preference_comparisons": ("learned", "positive")}
+GENERATOR_REWARDS = {
+    "airl": ("logit", "positive"),
+    "preference_comparisons": ("learned", "positive"),
+    "density": ("log_density", "positive"),
+}
 
 
 def check_generator_reward(algo: str, value: Any) -> str:
     """``value`` if it is one of ``algo``'s :data:`GENERATOR_REWARDS`, else a ``ValueError`` naming the key and the choices.
 
-    :param algo: ``"airl"`` or ``"preference_comparisons"``
+    :param algo: ``"airl"``, ``"preference_comparisons"`` or ``"density"``
     :param value: the ``generator_reward`` asked for
     """
     if value not in GENERATOR_REWARDS[algo]:
@@ -38,7 +43,8 @@ def positive_reward(reward: np.ndarray) -> np.ndarray:
     mostly negative, ending the episode pays; ``softplus(f)`` keeps the order of ``f`` and pays for
     every step lived, like an env whose episodes end on failure. A reward model fitted to
     preferences between fragments of equal length has no fixed level (adding a constant to every
-    step changes no preference), so the same holds there.
+    step changes no preference), so the same holds there. For a density, ``softplus(log p) =
+    log(1 + p)``: about ``log p`` where the demonstrations are dense, 0 far from them.
 
     :param reward: the reward net's output
     """
