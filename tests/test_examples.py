@@ -157,6 +157,20 @@ def test_preferences_from_a_clone_example(tmp_path):
     assert number(r"preference-comparisons agent: (NUM) pipes", out) >= 0
 
 
+def test_density_from_a_clone_example(tmp_path):
+    args = ["--episodes", "3", "--max-episode-steps", "2100", "--timesteps", "16384", "--games", "2"]
+    out = run_example("density_from_a_clone.py", *args, cwd=tmp_path)
+    # BC ran on the policy before PPO's first update (never flapping scores 0.93 on these frames)
+    assert number(r"warm_start/bc_accuracy = (NUM) at step 0", out) > 0.95
+    # the config's positive reward and its kernel centres (3 games of 2,100 frames: all 6,300 of them)
+    assert "generator_reward: positive, 6300 kernel centres" in out
+    expert = number(r"density reward per frame, expert: (NUM) over 6300 frames", out)
+    never_flaps = number(r"density reward per frame, never flaps: (NUM)", out)
+    assert expert > never_flaps + 1 and never_flaps >= 0  # every frame pays, the expert's states more
+    assert number(r"rollout/ep_rew_wrapped_mean = (NUM)", out) > 0
+    assert number(r"density agent: (NUM) pipes", out) >= 0
+
+
 def test_airl_reward_transfer_example(tmp_path):
     args = ["--episodes", "1", "--max-episode-steps", "2100", "--airl-steps", "8192", "--ppo-steps", "8192", "--games", "2"]
     out = run_example("airl_reward_transfer.py", *args, cwd=tmp_path)
