@@ -143,7 +143,7 @@ def test_dagger_moves_the_learning_rate_along_each_round_down_to_the_schedules_e
     monkeypatch.setattr(
         DAgger,
         "_round_learning_rates",
-        lambda self, trainer, start, kwargs: starts.append(start) or round_rates(self, trainer, start, kwargs),
+        lambda self, trainer, kwargs: starts.append(self._current_progress_remaining) or round_rates(self, trainer, kwargs),
     )
     model = DAgger(
         "MlpPolicy", gym.make(FLAPPY, max_episode_steps=200), expert="scripted", batch_size=64,

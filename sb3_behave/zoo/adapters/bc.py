@@ -327,21 +327,20 @@ class DAgger(BC):
 
         adapter, first_round = self, self.round_num
         schedule = dagger.LinearBetaSchedule(self.beta_rampdown)
-        round_start = {"progress": 1.0}
 
         class Trainer(dagger.SimpleDAggerTrainer):
             def create_trajectory_collector(self) -> dagger.InteractiveTrajectoryCollector:
                 collector = super().create_trajectory_collector()
                 self.logger.record("dagger/beta", collector.beta)
+                # The round's start, from which _round_learning_rates sets the rate.
                 adapter._update_current_progress_remaining(adapter.num_timesteps, adapter._total_timesteps)
-                round_start["progress"] = adapter._current_progress_remaining
                 return collector
 
             def extend_and_update(self, bc_train_kwargs: dict | None = None) -> int:
                 # imitation's loop logs its own counts (from 0, episode steps only): these are the run's.
                 self.logger.record("dagger/round_num", first_round + self.round_num)
                 self.logger.record("dagger/total_timesteps", adapter.num_timesteps)
-                on_batch_end = adapter._round_learning_rates(self.bc_trainer, round_start["progress"], bc_train_kwargs or {})
+                on_batch_end = adapter._round_learning_rates(self.bc_trainer, bc_train_kwargs or {})
                 return super().extend_and_update({**(bc_train_kwargs or {}), "on_batch_end": on_batch_end})
 
         return Trainer(
@@ -355,20 +354,20 @@ class DAgger(BC):
             custom_logger=imitation_logger,
         )
 
-    def _round_learning_rates(self, trainer: Any, start: float, bc_train_kwargs: dict[str, Any]) -> Callable[[], None]:
+    def _round_learning_rates(self, trainer: Any, bc_train_kwargs: dict[str, Any]) -> Callable[[], None]:
         """Set the round's first learning rate; return the ``on_batch_end`` that moves it along the round.
 
         The rate goes linearly, gradient step by gradient step, from the schedule's value at the
-        round's start (``start``, the progress remaining before its env steps) to its value at the
-        round's end (after them). The last round overshoots ``total_timesteps``; its rate ends at
-        the schedule's value at the end of training (0 for ``lin_*``), never past it.
+        round's start (the progress remaining set when the round began collecting) to its value at
+        the round's end (after its env steps). The last round overshoots ``total_timesteps``; its
+        rate ends at the schedule's value at the end of training (0 for ``lin_*``), never past it.
 
         :param trainer: imitation's BC trainer of the round
-        :param start: progress remaining when the round began collecting
         :param bc_train_kwargs: the round's ``BC.train`` arguments (``n_epochs``)
         """
-        end = max(0.0, 1.0 - float(self.num_timesteps) / float(self._total_timesteps))
-        first, last = self.lr_schedule(start), self.lr_schedule(end)
+        start = self._current_progress_remaining
+        self._update_current_progress_remaining(self.num_timesteps, self._total_timesteps)
+        first, last = self.lr_schedule(start), self.lr_schedule(max(0.0, self._current_progress_remaining))
         state = {"batch": 0, "batches": None}
 
         def set_rate(rate: float) -> None:
