@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sb3_behave.checks import is_number, is_whole_number
+
 #: The id of the Flappy Bird env, registered when ``sb3_behave`` is imported.
 FLAPPY_BIRD_ID = "sb3_behave/FlappyBird-v0"
 FLAPPY_BIRD_MAX_EPISODE_STEPS = 10_000
@@ -44,9 +46,7 @@ def make_env(
 
     import gymnasium as gym
 
-    if max_episode_steps is not None and (
-        isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, int) or max_episode_steps < 1
-    ):
+    if max_episode_steps is not None and not is_whole_number(max_episode_steps):
         raise ValueError(f"max_episode_steps must be a positive integer, got {max_episode_steps!r}")
     kwargs = dict(env_kwargs or {})
     extra = {"max_episode_steps": max_episode_steps} if max_episode_steps is not None else {}
@@ -100,7 +100,7 @@ def _check_kwarg_types(env_id: str, kwargs: dict[str, Any], parameters: Any) -> 
         default = parameters[key].default if parameters is not None and key in parameters else inspect.Parameter.empty
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ValueError(f"{env_id}: env kwarg {key}={value!r}: expected true or false (its default is {default})")
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str):
+        if is_number(default) and isinstance(value, str):
             raise ValueError(f"{env_id}: env kwarg {key}={value!r}: expected a number like {default!r}")
 
 

@@ -17,6 +17,8 @@ from typing import Any, Sequence, Union
 import numpy as np
 from imitation.data.types import Trajectory, TrajectoryWithRew
 
+from sb3_behave.checks import is_number, is_whole_number
+
 #: The ``format`` field of our episodes' metadata.
 FORMAT = "sb3-behave-episode"
 
@@ -120,8 +122,8 @@ def _field_problem(key: str, value: Any, length: int | None) -> str | None:
         return "expected a mapping of names to values"
     if key == "dart":
         sigma, steps, fraction = (value.get(k) for k in ("sigma", "perturbed_steps", "perturbed_fraction"))
-        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in (sigma, fraction))
-        if not (numbers and isinstance(steps, int) and not isinstance(steps, bool)):
+        numbers = all(is_number(v) and np.isfinite(v) for v in (sigma, fraction))
+        if not (numbers and is_whole_number(steps, minimum=None)):
             return f"expected {expected}"
         if sigma < 0 or steps < 0 or not 0 <= fraction <= 1 or (length is not None and steps > length):
             return f"expected {expected}: sigma >= 0, 0 <= perturbed_steps <= length, perturbed_fraction in [0, 1]"

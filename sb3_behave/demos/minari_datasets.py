@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from sb3_behave.checks import is_whole_number
 from sb3_behave.demos.episodes import DemonstrationError, Episode, env_kwargs, json_safe, make_trajectory, parse_metadata
 from sb3_behave.limits import check_claim
 
@@ -323,7 +324,7 @@ def export_minari(
         buffers.append(
             EpisodeBuffer(
                 id=index,
-                seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+                seed=seed if is_whole_number(seed, minimum=None) else None,
                 observations=np.asarray(trajectory.obs),
                 actions=np.asarray(trajectory.acts),
                 rewards=np.asarray(trajectory.rews, dtype=np.float64),

@@ -11,6 +11,8 @@ import inspect
 import re
 from pathlib import Path
 
+from sb3_behave.checks import is_number, is_whole_number
+
 #: Keys the zoo reads itself (rl_zoo3's ExperimentManager); every other key goes to the algorithm.
 ZOO_KEYS = frozenset(
     {
@@ -90,7 +92,7 @@ def check_config_entry(path: str | Path, algo: str, env_id: str, trust_code: boo
         default = defaults.get(key)
         if key in SCHEDULE_KEYS and not _LINEAR.fullmatch(value):
             expected = "a number, or 'lin_<number>' for a linear schedule"
-        elif key not in SCHEDULE_KEYS and isinstance(default, (int, float)) and not isinstance(default, bool):
+        elif key not in SCHEDULE_KEYS and is_number(default):
             expected = f"a number like {default!r}"
         else:
             continue
@@ -116,8 +118,8 @@ def _check_values(where: str, entry: dict, env_id: str) -> None:
     from sb3_behave.registration import check_env_kwargs
 
     for key, value in entry.items():
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if key in _COUNTS and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        number = is_number(value)
+        if key in _COUNTS and not is_whole_number(value):
             raise ValueError(f"{where}: {key} is {value!r}: expected a whole number >= 1")
         if key in _FRACTIONS and number and not 0 <= value <= 1:
             raise ValueError(f"{where}: {key} is {value!r}: expected a number in [0, 1]")

@@ -16,6 +16,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
+from sb3_behave.checks import is_number, is_whole_number
 from sb3_behave.demos.episodes import Demonstrations
 from sb3_behave.zoo.adapters.base import silent_imitation_logger
 from sb3_behave.zoo.adapters.generator import ForwardCallback, GeneratorAlgorithm
@@ -122,18 +123,16 @@ class Density(GeneratorAlgorithm):
             raise ValueError(f"density: density_type {density_type!r}: expected one of {', '.join(DENSITY_TYPES)}")
         if kernel not in KERNELS:
             raise ValueError(f"density: kernel {kernel!r}: expected one of {', '.join(KERNELS)}")
-        if isinstance(kernel_bandwidth, bool) or not isinstance(kernel_bandwidth, (int, float)) or not kernel_bandwidth > 0:
+        if not is_number(kernel_bandwidth) or not kernel_bandwidth > 0:
             raise ValueError(f"density: kernel_bandwidth {kernel_bandwidth!r}: expected a number above 0")
         if not is_stationary:
             raise ValueError(
                 "density: is_stationary: False needs the time step of each transition, which imitation 1.0.1's "
                 "reward wrapper does not give: use True"
             )
-        if isinstance(kernel_rtol, bool) or not isinstance(kernel_rtol, (int, float)) or not 0 <= kernel_rtol < 1:
+        if not is_number(kernel_rtol) or not 0 <= kernel_rtol < 1:
             raise ValueError(f"density: kernel_rtol {kernel_rtol!r}: expected a number in [0, 1)")
-        if max_kernel_centres is not None and (
-            isinstance(max_kernel_centres, bool) or not isinstance(max_kernel_centres, int) or max_kernel_centres < 1
-        ):
+        if max_kernel_centres is not None and not is_whole_number(max_kernel_centres):
             raise ValueError(f"density: max_kernel_centres {max_kernel_centres!r}: expected a whole number above 0, or null")
         self.generator_reward = check_generator_reward("density", generator_reward)
         self.kernel_rtol = float(kernel_rtol)

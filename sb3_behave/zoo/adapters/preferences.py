@@ -18,6 +18,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
 
+from sb3_behave.checks import is_whole_number
 from sb3_behave.zoo.adapters.generator import ForwardCallback, GeneratorAlgorithm
 from sb3_behave.zoo.adapters.positive import check_generator_reward, positive_reward_net
 
@@ -143,7 +144,7 @@ class PreferenceComparisons(GeneratorAlgorithm):
             ("reward_epochs", reward_epochs),
             ("reward_batch_size", reward_batch_size),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_whole_number(value):
                 raise ValueError(f"{name}: {key} is {value!r}: expected a positive integer")
         if query_schedule not in QUERY_SCHEDULES:
             raise ValueError(f"{name}: query_schedule is {query_schedule!r}: expected one of {', '.join(QUERY_SCHEDULES)}")
