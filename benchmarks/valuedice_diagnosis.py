@@ -238,6 +238,22 @@ def clone_actor(model, steps: int, batch_size: int = 1024, learning_rate: float 
     return {"bc_steps": steps, "bc_loss": round(loss.item(), 5), "bc_accuracy": round(accuracy, 5)}
 
 
+def warm_up_nu(model, updates: int, batch_size: int = 256) -> dict:
+    """``updates`` steps of nu alone (the actor held), before ValueDICE's first joint update.
+
+    The same losses as :meth:`ValueDICE.update`, with nu's gradient only: nu learns the value of the
+    actor as it is (a clone, with ``--bc-steps``) before the actor follows nu's gradient.
+    """
+    parameters = list(model.nu.parameters())
+    model.policy.set_training_mode(True)
+    for _ in range(updates):
+        losses = model.losses(batch_size, 0.0)
+        model.nu.optimizer.zero_grad()
+        losses["nu_loss"].backward(inputs=parameters)
+        model.nu.optimizer.step()
+    return {"nu_warmup_updates": updates, "nu_warmup_objective": round(losses["dv_objective"].item(), 5) if updates else None}
+
+
 def parse_overrides(pairs: list[str]) -> dict:
     overrides = {}
     for pair in pairs:
@@ -270,6 +286,12 @@ def main() -> None:
         default=0,
         help="start the actor from a behavioural clone: this many BC steps (batch 1024, lr 4e-3 decaying to 0) first",
     )
+    parser.add_argument(
+        "--nu-warmup",
+        type=int,
+        default=0,
+        help="updates of nu alone, the actor held, before ValueDICE learns (after the clone, with --bc-steps)",
+    )
     parser.add_argument("--name", default=None, help="the result's name (default: the base and the overrides)")
     parser.add_argument("--out", type=Path, default=Path("benchmark_runs/valuedice_diagnosis"))
     args = parser.parse_args()
@@ -292,6 +314,7 @@ def main() -> None:
     settings = {**bases[args.base], **overrides}
     name = args.name or "_".join([args.base, *args.overrides]).replace("=", "-").replace("/", "-")
     name += f"_bc{args.bc_steps}" if args.bc_steps and not args.name else ""
+    name += f"_nu{args.nu_warmup}" if args.nu_warmup and not args.name else ""
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     demos = demonstrations(out)
@@ -304,6 +327,9 @@ def main() -> None:
         record.update(clone_actor(model, args.bc_steps))
         record["clone_zoo_score"] = evaluate(model, FLAPPY, episodes=20, max_frames=10_000)
         print(f"clone: accuracy {record['bc_accuracy']:.4f}, {record['clone_zoo_score']:.1f} pipes in the zoo's 20 games")
+    if args.nu_warmup:
+        record.update(warm_up_nu(model, args.nu_warmup))
+        print(f"nu alone for {args.nu_warmup:,} updates: objective {record['nu_warmup_objective']}", flush=True)
 
     def save() -> None:
         record.update(points=probe.points, seconds=round(time.time() - start))
