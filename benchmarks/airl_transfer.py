@@ -97,6 +97,19 @@ def rewards_of(reward, trajectory) -> np.ndarray:
     return reward(obs[:-1], np.asarray(trajectory.acts), obs[1:], dones)
 
 
+def expert_action_preferred(reward, expert) -> tuple[np.ndarray, np.ndarray]:
+    """On each of the expert's frames, whether ``reward`` pays the expert's action more than the other one; and the actions.
+
+    The other action is scored with the expert's next state: the unshaped ``g(s, a)`` of AIRL and
+    GAIL's discriminator (state and action) do not read it.
+    """
+    obs = np.concatenate([t.obs[:-1] for t in expert])
+    acts = np.concatenate([t.acts for t in expert])
+    nexts = np.concatenate([t.obs[1:] for t in expert])
+    dones = np.zeros(len(acts), dtype=bool)
+    return reward(obs, acts, nexts, dones) > reward(obs, 1 - acts, nexts, dones), acts
+
+
 def what_it_rewards(airl: Path, ppo_run: Path, demos: Path, reward: str = "unshaped") -> dict:
     """``agrees`` and the mean reward per frame of four players, under ``airl``'s reward as ``LearnedReward`` gives it."""
     import gymnasium as gym
@@ -108,13 +121,7 @@ def what_it_rewards(airl: Path, ppo_run: Path, demos: Path, reward: str = "unsha
 
     wrapper = LearnedReward(DummyVecEnv([lambda: gym.make(FLAPPY)]), model=airl, reward=reward)
     expert = load_demonstrations(demos, env=FLAPPY)
-    obs = np.concatenate([t.obs[:-1] for t in expert])
-    acts = np.concatenate([t.acts for t in expert])
-    nexts = np.concatenate([t.obs[1:] for t in expert])
-    dones = np.zeros(len(acts), dtype=bool)
-    own = wrapper.reward_fn(obs, acts, nexts, dones)
-    # The other action, with the expert's next state: the unshaped g(s, a) does not read it.
-    other = wrapper.reward_fn(obs, 1 - acts, nexts, dones)
+    preferred, _ = expert_action_preferred(wrapper.reward_fn, expert)
     ppo, _ = load_agent_from_path(ppo_run, gym.make(FLAPPY), algo="ppo")
     players = {
         "expert": expert,
@@ -126,7 +133,7 @@ def what_it_rewards(airl: Path, ppo_run: Path, demos: Path, reward: str = "unsha
         name: float(np.mean(np.concatenate([rewards_of(wrapper.reward_fn, t) for t in ts]))) for name, ts in players.items()
     }
     frames = {name: float(np.mean([len(t.acts) for t in ts])) for name, ts in players.items()}
-    found = {"agrees": float(np.mean(own > other)), "mean_reward": mean, "frames": frames}
+    found = {"agrees": float(np.mean(preferred)), "mean_reward": mean, "frames": frames}
     return found | {"players": players, "reward": wrapper.reward_fn}
 
 

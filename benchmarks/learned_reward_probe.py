@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from airl_transfer import games, rewards_of
+from airl_transfer import expert_action_preferred, games, rewards_of
 from common import FLAPPY, machine, write_atomically
 
 
@@ -55,18 +55,14 @@ def probe(algo: str, run: Path, demos: Path) -> dict:
             "paid": float(np.logaddexp(0.0, output).mean()),
             "expert_like": float((output > 0).mean()),
         }
-    obs = np.concatenate([t.obs[:-1] for t in expert])
-    acts = np.concatenate([t.acts for t in expert])
-    nexts = np.concatenate([t.obs[1:] for t in expert])
-    dones = np.zeros(len(acts), dtype=bool)
-    own, other = reward(obs, acts, nexts, dones), reward(obs, 1 - acts, nexts, dones)
+    preferred, acts = expert_action_preferred(reward, expert)
     return {
         "machine": machine(),
         "algo": algo,
         "run": str(run),
         "players": rows,
-        "agrees": float(np.mean(own > other)),
-        "agrees_on_flaps": float(np.mean((own > other)[acts == 1])),
+        "agrees": float(np.mean(preferred)),
+        "agrees_on_flaps": float(np.mean(preferred[acts == 1])),
     }
 
 

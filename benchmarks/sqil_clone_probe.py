@@ -63,6 +63,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+def shuffled_frames(trajectories: list, rng: np.random.Generator) -> tuple[th.Tensor, th.Tensor]:
+    """The demonstrations' frames (observations and the expert's actions) in the order of one permutation drawn from ``rng``.
+
+    The probe's callback and ``--measure`` both measure the first 20,000 of them, drawn with the same seed.
+    """
+    obs = np.concatenate([t.obs[:-1] for t in trajectories])
+    acts = np.concatenate([t.acts for t in trajectories])
+    order = rng.permutation(len(obs))
+    return th.as_tensor(obs[order]), th.as_tensor(acts[order]).long()
+
+
 class QNetworkClone(BaseCallback):
     """Clone the demonstrations into DQN's Q-network at the start of training; measure it every ``eval_every`` steps.
 
@@ -103,13 +114,10 @@ class QNetworkClone(BaseCallback):
         from sb3_behave.demos.storage import load_demonstrations
 
         trajectories = load_demonstrations(self.demonstrations, env=self.model.get_env())
-        obs = np.concatenate([t.obs[:-1] for t in trajectories])
-        acts = np.concatenate([t.acts for t in trajectories])
         rng = np.random.default_rng(self.seed)
-        order = rng.permutation(len(obs))
         policy = self.model.policy
-        self._obs = th.as_tensor(obs[order], device=policy.device)
-        self._acts = th.as_tensor(acts[order], device=policy.device).long()
+        obs, acts = shuffled_frames(trajectories, rng)
+        self._obs, self._acts = obs.to(policy.device), acts.to(policy.device)
         optimizer = th.optim.Adam(policy.q_net.parameters(), lr=1e-3)
         for _ in range(self.epochs):
             for batch in th.as_tensor(rng.permutation(len(obs))).split(256):
@@ -153,12 +161,10 @@ def measure_runs(folders: list[Path], out: Path, seed: int) -> str:
     from sb3_behave.zoo import load_agent
 
     trajectories = load_demonstrations(out / "demos" / "flappy_strong", env=gym.make(FLAPPY))
-    obs = np.concatenate([t.obs[:-1] for t in trajectories])
-    acts = np.concatenate([t.acts for t in trajectories])
-    order = np.random.default_rng(seed).permutation(len(obs))[:20_000]
-    obs_t, acts_t = th.as_tensor(obs[order]), th.as_tensor(acts[order]).long()
+    obs, acts = shuffled_frames(trajectories, np.random.default_rng(seed))
+    obs_t, acts_t = obs[:20_000], acts[:20_000]
     lines = [
-        f"SQIL runs measured on 20,000 demonstration frames (the expert flaps in {acts.mean():.1%} of its frames):",
+        f"SQIL runs measured on 20,000 demonstration frames (the expert flaps in {acts.float().mean():.1%} of its frames):",
         "",
         "| run | greedy = expert | on flap frames | on glide frames | mean Q | mean gap |",
         "|---|---:|---:|---:|---:|---:|",
